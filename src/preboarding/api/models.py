@@ -1,0 +1,213 @@
+"""Pydantic models of the OnboardingVideo spec and status.
+
+These models are the single source of truth for the API: ``preboarding.api.crd`` generates the
+CRD's openAPIV3Schema from them, so every ``description=`` here is what ``kubectl explain`` shows.
+Python attributes are snake_case; the wire names are the Kubernetes camelCase aliases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+from pydantic.alias_generators import to_camel
+
+from preboarding.api.stages import Stage
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+
+Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
+StageState = Literal["Pending", "Waiting", "Running", "Succeeded", "Failed", "Skipped"]
+Tone = Literal["warm", "professional", "playful"]
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class ApiModel(BaseModel):
+    """Base for API models: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class ScheduleDay(ApiModel):
+    """One day of the new hire's first week."""
+
+    day: ShortText = Field(description='Label of the day as the new hire should hear it, e.g. "Monday".')
+    items: list[ItemText] = Field(
+        min_length=1,
+        max_length=12,
+        description="What happens that day, in order, one short sentence each.",
+    )
+
+
+class Employee(ApiModel):
+    """The new hire the video is for. Personal data: it is deleted from storage with the resource."""
+
+    id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")] = (
+        Field(description="The HR system's stable identifier of the employee (letters, digits, . _ : @ -).")
+    )
+    name: ShortText = Field(description="Full name, as it should be spoken and shown on the slides.")
+    email: EmailStr = Field(description="Address the welcome email with the video link is sent to.")
+    role: ShortText = Field(description='Job title, e.g. "Backend Engineer".')
+    team: ShortText | None = Field(default=None, description="Team the new hire joins.")
+    manager: ShortText | None = Field(default=None, description="Name of the new hire's manager.")
+    buddy: ShortText | None = Field(default=None, description="Name of the onboarding buddy.")
+    start_date: dt.date = Field(description="First working day, an ISO 8601 date (YYYY-MM-DD).")
+    location: ShortText | None = Field(
+        default=None, description='Where the new hire starts, e.g. "Berlin office" or "Remote".'
+    )
+    tech_stack: list[ShortText] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Tools and technologies the new hire will use; shown on the tech-stack slide.",
+    )
+    schedule: list[ScheduleDay] = Field(
+        default_factory=list, max_length=7, description="The first week's plan, one entry per day."
+    )
+    language: LanguageTag = Field(
+        default="en", description='Language of the script and voices, a BCP 47 tag such as "en" or "en-US".'
+    )
+
+
+class Company(ApiModel):
+    """The employer, for branding the slides and the email."""
+
+    name: ShortText = Field(description="Company name, spoken in the welcome and shown on every slide.")
+    brand_color: HexColor = Field(
+        default="#2563EB",
+        description='Brand colour as "#RRGGBB"; slides and email derive their palette from it '
+        "with text contrast of at least 4.5:1.",
+    )
+    logo_url: AnyHttpUrl | None = Field(
+        default=None,
+        alias="logoURL",
+        description="Optional http(s) URL of a PNG or JPEG logo shown on the slides.",
+    )
+
+
+class ScriptOptions(ApiModel):
+    """How the two hosts, Alex and Jordan, talk."""
+
+    tone: Tone = Field(default="warm", description="Tone of the dialogue: warm, professional or playful.")
+    target_seconds: int = Field(
+        default=75, ge=30, le=300, description="Target length of the video in seconds (30-300)."
+    )
+
+
+class Voices(ApiModel):
+    """Voice overrides per host; empty means the provider's default voice for that host."""
+
+    alex: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description='Voice name for Alex, e.g. "en-US-Neural2-J" (Google) or "rms" (flite).'
+    )
+    jordan: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description='Voice name for Jordan, e.g. "en-US-Neural2-F" (Google) or "slt" (flite).'
+    )
+
+
+class Delivery(ApiModel):
+    """Whether and how the new hire is told about the finished video."""
+
+    send_email: bool = Field(
+        default=True, description="Email the new hire a link to the video when it is ready."
+    )
+    link_expiry_hours: int = Field(
+        default=168,
+        ge=1,
+        le=168,
+        description="Hours the emailed link stays valid (1-168; S3 presigned URLs allow at most 7 days).",
+    )
+
+
+class OnboardingVideoSpec(ApiModel):
+    """Desired state: who the video is for and how to render and deliver it."""
+
+    employee: Employee = Field(description="The new hire the video welcomes.")
+    company: Company = Field(description="The employer whose branding the video uses.")
+    script: ScriptOptions = Field(
+        default_factory=ScriptOptions, description="Options for the two-host dialogue."
+    )
+    voices: Voices = Field(default_factory=Voices, description="Voice choices for the two hosts.")
+    delivery: Delivery = Field(default_factory=Delivery, description="Email delivery of the finished video.")
+
+
+class Condition(ApiModel):
+    """A metav1.Condition: one aspect of the video's state at a point in time."""
+
+    type: Annotated[str, StringConstraints(max_length=316, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")] = Field(
+        description='Condition type: "Succeeded" for the whole video, or a stage name in CamelCase '
+        'with a "Ready" suffix, e.g. "ScriptReady".'
+    )
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    ] = Field(description='Machine-readable CamelCase reason, e.g. "StageFailed".')
+    message: Annotated[str, StringConstraints(max_length=32768)] = Field(
+        default="", description="Human-readable explanation."
+    )
+    last_transition_time: dt.datetime = Field(
+        description="When the condition last changed status (RFC 3339)."
+    )
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="metadata.generation the condition was set for."
+    )
+
+
+class StageRecord(ApiModel):
+    """What happened in one pipeline stage."""
+
+    name: Stage = Field(description="Stage name: script, audio, slides, compose or notify.")
+    state: StageState = Field(
+        default="Pending",
+        description="Pending, Waiting (for capacity), Running, Succeeded, Failed or Skipped.",
+    )
+    job_name: str | None = Field(default=None, description="Name of the Job of the current attempt.")
+    attempts: int = Field(default=0, ge=0, description="Jobs started for this stage so far.")
+    started_at: dt.datetime | None = Field(default=None, description="When the current attempt started.")
+    finished_at: dt.datetime | None = Field(default=None, description="When the stage finished.")
+    duration_seconds: float | None = Field(default=None, ge=0, description="Wall time of the last attempt.")
+    inputs_hash: str | None = Field(
+        default=None, description="Digest of the spec fields this stage reads; a change reruns it."
+    )
+    outputs: list[str] = Field(
+        default_factory=list, description="Object keys the stage wrote, relative to the video's prefix."
+    )
+    message: str | None = Field(default=None, description="Reason of the last failure, if any.")
+
+
+class OnboardingVideoStatus(ApiModel):
+    """Observed state, written by the operator only."""
+
+    phase: Phase = Field(default="Pending", description="Pending, Running, Succeeded or Failed.")
+    stage: Stage | None = Field(default=None, description="The stage running now, or the one that failed.")
+    progress: Annotated[str, StringConstraints(pattern=r"^[0-9]+/[0-9]+$")] | None = Field(
+        default=None, description='Finished stages out of those planned, e.g. "2/5".'
+    )
+    message: str | None = Field(default=None, description="One sentence on the current state.")
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description='Latest observations: "Succeeded" for the whole video and one "<Stage>Ready" per stage.',
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    stages: list[StageRecord] = Field(
+        default_factory=list,
+        description="One record per pipeline stage.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    video_key: str | None = Field(default=None, description="Object key of the finished video.mp4.")
+    storage_prefix: str | None = Field(
+        default=None, description="Prefix under which every object of this video is stored."
+    )
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="metadata.generation the status reflects."
+    )

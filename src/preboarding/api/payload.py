@@ -1,0 +1,144 @@
+"""The HR system's new-hire payload and its mapping to an OnboardingVideo.
+
+The payload is the shape HR integrations already send (snake_case, see ``examples/new-hire.json``).
+``build_onboarding_video`` is a pure function from payload to resource manifest, used by the webhook
+bridge and by ``preboarding render``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field
+
+from preboarding import api
+from preboarding.api.models import (
+    Company,
+    Delivery,
+    Employee,
+    HexColor,
+    ItemText,
+    LanguageTag,
+    OnboardingVideoSpec,
+    ScheduleDay,
+    ScriptOptions,
+    ShortText,
+    Tone,
+)
+
+
+class PayloadModel(BaseModel):
+    """Base for payload models: snake_case as HR systems send it; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class PayloadScheduleDay(PayloadModel):
+    day: ShortText
+    items: list[ItemText] = Field(min_length=1, max_length=12)
+
+
+class PayloadEmployee(PayloadModel):
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+    name: ShortText
+    email: EmailStr
+    role: ShortText
+    team: ShortText | None = None
+    manager: ShortText | None = None
+    buddy: ShortText | None = None
+    start_date: dt.date
+    location: ShortText | None = None
+    tech_stack: list[ShortText] = Field(default_factory=list, max_length=30)
+    schedule: list[PayloadScheduleDay] = Field(default_factory=list, max_length=7)
+    language: LanguageTag = "en"
+
+
+class PayloadCompany(PayloadModel):
+    name: ShortText
+    brand_color: HexColor = "#2563EB"
+    logo_url: AnyHttpUrl | None = None
+
+
+class PayloadOptions(PayloadModel):
+    tone: Tone = "warm"
+    target_seconds: int = Field(default=75, ge=30, le=300)
+    send_email: bool = True
+    link_expiry_hours: int = Field(default=168, ge=1, le=168)
+
+
+class NewHirePayload(PayloadModel):
+    """What an HR system posts to ``/webhooks/user-onboarding``."""
+
+    employee: PayloadEmployee
+    company: PayloadCompany
+    options: PayloadOptions = Field(default_factory=PayloadOptions)
+
+
+def payload_to_spec(payload: NewHirePayload) -> OnboardingVideoSpec:
+    """Map an HR payload to the OnboardingVideo spec (pure)."""
+    e, c, o = payload.employee, payload.company, payload.options
+    return OnboardingVideoSpec(
+        employee=Employee(
+            id=e.id,
+            name=e.name,
+            email=e.email,
+            role=e.role,
+            team=e.team,
+            manager=e.manager,
+            buddy=e.buddy,
+            start_date=e.start_date,
+            location=e.location,
+            tech_stack=list(e.tech_stack),
+            schedule=[ScheduleDay(day=d.day, items=list(d.items)) for d in e.schedule],
+            language=e.language,
+        ),
+        company=Company(name=c.name, brand_color=c.brand_color, logo_url=c.logo_url),
+        script=ScriptOptions(tone=o.tone, target_seconds=o.target_seconds),
+        delivery=Delivery(send_email=o.send_email, link_expiry_hours=o.link_expiry_hours),
+    )
+
+
+def spec_digest(spec: OnboardingVideoSpec) -> str:
+    """A stable SHA-256 of the spec's content: the same employee data gives the same digest."""
+    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def video_name(employee_id: str) -> str:
+    """Deterministic, DNS-1123-safe resource name for an employee's video (the bridge's job id).
+
+    One employee has one video: a redelivered or re-sent webhook maps to the same name, which is what
+    makes the apiserver's AlreadyExists the idempotency lock.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", employee_id.lower()).strip("-")[:40].strip("-") or "employee"
+    digest = hashlib.sha256(employee_id.encode()).hexdigest()[:8]
+    return f"welcome-{slug}-{digest}"
+
+
+def build_onboarding_video(
+    payload: NewHirePayload, namespace: str, *, webhook_id: str | None = None
+) -> dict[str, Any]:
+    """The OnboardingVideo manifest for a payload (pure; the caller creates it)."""
+    spec = payload_to_spec(payload)
+    annotations = {api.ANNOTATION_PAYLOAD_HASH: spec_digest(spec)}
+    if webhook_id:
+        annotations[api.ANNOTATION_WEBHOOK_ID] = webhook_id
+    label_id = re.sub(r"[^A-Za-z0-9._-]", "_", payload.employee.id)[:63].strip("._-")
+    labels = {"app.kubernetes.io/managed-by": "preboarding-bridge"}
+    if label_id:
+        labels[api.LABEL_EMPLOYEE_ID] = label_id
+    return {
+        "apiVersion": api.API_VERSION,
+        "kind": api.KIND,
+        "metadata": {
+            "name": video_name(payload.employee.id),
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }

@@ -1,0 +1,53 @@
+"""``preboarding testenv up|down|status|env``: the test ground from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "testenv", help="start/stop the local test ground (apiserver, etcd, MinIO, SMTP on 127.0.0.1)"
+    )
+    parser.add_argument("action", choices=["up", "down", "status", "env"], help="what to do")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import time
+
+    from preboarding.testenv.ground import Ground, GroundError
+
+    ground = Ground.default()
+    if args.action == "down":
+        ground.stop()
+        print("test ground stopped")
+        return 0
+    if args.action == "status":
+        running = ground.running()
+        print("running" if running else "not running")
+        return 0 if running else 1
+    if args.action == "env":
+        if not ground.running():
+            print("the test ground is not running: run `make testenv`", file=sys.stderr)
+            return 1
+        sys.stdout.write((ground.root / "env").read_text())
+        return 0
+    start = time.monotonic()
+    try:
+        started = ground.start()
+        from preboarding.testenv.kube import admin_api_client, apply_crd
+
+        apply_crd(admin_api_client(ground.info()))
+    except GroundError as exc:
+        print(f"testenv: {exc}", file=sys.stderr)
+        return 1
+    info = ground.info()
+    verb = "started" if started else "already running"
+    print(f"test ground {verb} in {time.monotonic() - start:.1f} s")
+    print(f"  apiserver  {info.api_server}   kubeconfig {info.kubeconfig}")
+    print(f"  minio      http://{info.s3_endpoint}   bucket {info.s3_bucket}")
+    print(f"  smtp       {info.smtp_host}:{info.smtp_port}   maildir {info.mail_dir}")
+    print(f"  source {ground.root / 'env'} for the environment; `make testenv-down` stops it")
+    return 0

@@ -1,0 +1,45 @@
+"""Kubernetes helpers for tests and the test ground: an admin client and CRD installation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from preboarding.testenv.ground import GroundInfo
+
+
+def admin_api_client(info: GroundInfo) -> Any:
+    """A ``kubernetes.client.ApiClient`` authenticated as the ground's admin."""
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    config.load_kube_config(config_file=str(info.kubeconfig), client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+def apply_crd(api_client: Any, timeout: float = 30) -> None:
+    """Create or replace the OnboardingVideo CRD and wait until it is Established."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from preboarding.api.crd import build_crd
+
+    ext = client.ApiextensionsV1Api(api_client)
+    body = build_crd()
+    name = body["metadata"]["name"]
+    try:
+        ext.create_custom_resource_definition(body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+        current = ext.read_custom_resource_definition(name)
+        body["metadata"]["resourceVersion"] = current.metadata.resource_version
+        ext.replace_custom_resource_definition(name, body)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        crd = ext.read_custom_resource_definition(name)
+        conditions = {c.type: c.status for c in (crd.status.conditions or [])}
+        if conditions.get("Established") == "True" and conditions.get("NamesAccepted") == "True":
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"CRD {name} not established after {timeout} s")
