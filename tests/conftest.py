@@ -34,7 +34,7 @@ def ground() -> Iterator[GroundInfo]:
 @pytest.fixture(scope="session")
 def kube_api(ground: GroundInfo):  # type: ignore[no-untyped-def]
     """A ``kubernetes.client.ApiClient`` for the ground's apiserver (admin), with the CRD applied."""
-    from preboarding.testenv.kube import apply_crd, admin_api_client
+    from preboarding.testenv.kube import admin_api_client, apply_crd
 
     client = admin_api_client(ground)
     apply_crd(client)

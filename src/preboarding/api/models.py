@@ -172,7 +172,10 @@ class StageRecord(ApiModel):
         description="Pending, Waiting (for capacity), Running, Succeeded, Failed or Skipped.",
     )
     job_name: str | None = Field(default=None, description="Name of the Job of the current attempt.")
-    attempts: int = Field(default=0, ge=0, description="Jobs started for this stage so far.")
+    run: int = Field(
+        default=1, ge=1, description="Run of this stage; a retry annotation starts a new run (a new Job)."
+    )
+    attempts: int = Field(default=0, ge=0, description="Pods tried for this stage's current Job so far.")
     started_at: dt.datetime | None = Field(default=None, description="When the current attempt started.")
     finished_at: dt.datetime | None = Field(default=None, description="When the stage finished.")
     duration_seconds: float | None = Field(default=None, ge=0, description="Wall time of the last attempt.")
@@ -207,6 +210,10 @@ class OnboardingVideoStatus(ApiModel):
     video_key: str | None = Field(default=None, description="Object key of the finished video.mp4.")
     storage_prefix: str | None = Field(
         default=None, description="Prefix under which every object of this video is stored."
+    )
+    observed_retry: str | None = Field(
+        default=None,
+        description="Last value of the preboarding.dev/retry annotation the operator acted on.",
     )
     observed_generation: int | None = Field(
         default=None, ge=0, description="metadata.generation the status reflects."

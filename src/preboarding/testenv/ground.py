@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mailbox
 import os
 import secrets
 import shlex
@@ -177,10 +179,8 @@ class Ground:
         pid_dir = self.root / "pids"
         if pid_dir.is_dir():
             for pid_file in pid_dir.glob("*.pid"):
-                try:
+                with contextlib.suppress(ValueError):
                     pids.setdefault(pid_file.stem, int(pid_file.read_text()))
-                except ValueError:
-                    pass
         for name in reversed([*SERVERS, *sorted(set(pids) - set(SERVERS))]):
             pid = pids.get(name)
             if pid:
@@ -205,7 +205,7 @@ class Ground:
         from preboarding.testenv import certs
 
         root = self.root
-        for sub in ("pids", "data", "pki", "mail", "logs"):
+        for sub in ("pids", "data", "pki", "logs"):
             (root / sub).mkdir(parents=True, exist_ok=True)
         pki = root / "pki"
         certs.generate(pki)
@@ -276,6 +276,7 @@ class Ground:
                    pids["minio"])
 
         mail_dir = root / "mail"
+        mailbox.Maildir(mail_dir, create=True)  # tmp/, new/, cur/
         pids["smtp"] = self._spawn("smtp", [
             sys.executable, "-m", "aiosmtpd", "--nosetuid", "--listen", f"{HOST}:{ports['smtp']}",
             "--class", "aiosmtpd.handlers.Mailbox", str(mail_dir),
@@ -401,10 +402,8 @@ def _terminate(pid: int, timeout: float = 15) -> None:
                 return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             if not _alive(pid):
                 return
             time.sleep(0.1)

@@ -89,3 +89,12 @@ def test_digest_ignores_key_order() -> None:
     spec = payload_to_spec(p)
     reordered = OnboardingVideoSpec.model_validate(dict(reversed(list(spec.model_dump(by_alias=True).items()))))
     assert spec_digest(spec) == spec_digest(reordered)
+
+
+def test_example_resource_matches_example_payload() -> None:
+    import yaml
+
+    resource = yaml.safe_load((EXAMPLE.parent / "onboardingvideo.yaml").read_text())
+    from_yaml = OnboardingVideoSpec.model_validate(resource["spec"])
+    from_payload = build_onboarding_video(NewHirePayload.model_validate(_payload()), "default")
+    assert spec_digest(from_yaml) == from_payload["metadata"]["annotations"][api.ANNOTATION_PAYLOAD_HASH]

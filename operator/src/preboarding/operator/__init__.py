@@ -1,0 +1,1 @@
+"""The Preboarding operator: reconciles OnboardingVideos into one Kubernetes Job per stage."""

@@ -1,0 +1,145 @@
+"""kopf registrations. Each handler is thin: it finds the video and hands it to the Reconciler.
+
+Progress comes from watch events on our Jobs (label-selected), not from polling; a slow resync timer
+covers videos waiting for capacity and anything a missed event left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from preboarding import api
+from preboarding.api.stages import video_prefix
+from preboarding.operator.jobs import MANAGED_BY, observe_job
+from preboarding.operator.kube import KubeApi
+from preboarding.operator.reconciler import Reconciler
+from preboarding.operator.settings import OperatorSettings
+from preboarding.storage import S3Store
+
+OV = (api.GROUP, api.VERSION, api.PLURAL)
+JOB_LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, api.LABEL_STAGE: kopf.PRESENT}
+RESYNC_SECONDS = 30.0
+_CLEANUP_RETRY_SECONDS = 15
+
+_runtime: dict[str, Any] = {}
+
+
+def _reconciler() -> Reconciler:
+    return _runtime["reconciler"]  # type: ignore[no-any-return]
+
+
+def _owner_video(body: kopf.Body) -> str | None:
+    for ref in body.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("kind") == api.KIND and ref.get("apiVersion", "").startswith(f"{api.GROUP}/"):
+            return str(ref.get("name"))
+    return None
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, logger: logging.Logger, **_: Any) -> None:
+    config = OperatorSettings()
+    settings.persistence.finalizer = api.FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=api.GROUP, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+    store = S3Store(config.store)
+
+    def post_event(body: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        kopf.event(body, type=type_, reason=reason, message=message)
+
+    _runtime["settings"] = config
+    _runtime["store"] = store
+    _runtime["reconciler"] = Reconciler(config, KubeApi(), store, post_event, lambda child, owner: kopf.adopt(
+        child, owner=owner, forced=False, strict=False))
+    logger.info("configured: renderer image %s, %d Job slots per namespace",
+                config.renderer_image, config.max_running_jobs_per_namespace)
+
+
+@kopf.index("batch", "v1", "jobs", labels=JOB_LABELS)
+def video_jobs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], Any] | None:
+    """Our Jobs by (namespace, owning video), reduced to what planning needs."""
+    owner = _owner_video(body)
+    observation = observe_job(dict(body))
+    if owner is None or observation is None:
+        return None
+    return {(namespace, owner): observation}
+
+
+@kopf.index("batch", "v1", "jobs", labels=JOB_LABELS)
+def active_jobs(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[str, str] | None:
+    """Names of our Jobs still running, by namespace (for the per-namespace cap)."""
+    observation = observe_job(dict(body))
+    return {namespace: name} if observation is not None and observation.state == "Active" else None
+
+
+@kopf.index(*OV)
+def waiting_videos(namespace: str, name: str, status: kopf.Status, **_: Any) -> dict[str, str] | None:
+    """Videos waiting for a Job slot, by namespace, to wake when a Job finishes."""
+    return {namespace: name} if status.get("phase") in (None, "Pending") else None
+
+
+async def _reconcile(namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index,
+                     logger: Any) -> str | None:
+    def jobs(ns: str, video: str) -> list[Any]:
+        return list(video_jobs.get((ns, video), []))
+
+    def active(ns: str) -> set[str]:
+        return set(active_jobs.get(ns, []))
+
+    return await _reconciler().reconcile(namespace, name, jobs=jobs, active=active, logger=logger)
+
+
+@kopf.on.event(*OV)
+async def video_changed(type: str, namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index,
+                        logger: Any, **_: Any) -> None:
+    """Any change of a video (created, spec edited, retry annotated, resumed at start-up)."""
+    if type == "DELETED":
+        return
+    await _reconcile(namespace, name, video_jobs, active_jobs, logger)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=JOB_LABELS)
+async def job_changed(body: kopf.Body, namespace: str, name: str, video_jobs: kopf.Index,
+                      active_jobs: kopf.Index, waiting_videos: kopf.Index, logger: Any, **_: Any) -> None:
+    """A stage Job started, progressed, finished or went away: move its video on."""
+    owner = _owner_video(body)
+    if owner is None:
+        return
+    await _reconcile(namespace, owner, video_jobs, active_jobs, logger)
+    observation = observe_job(dict(body))
+    if observation is not None and observation.state != "Active":
+        _reconciler().forget_created(namespace, name)
+        for waiting in sorted(set(waiting_videos.get(namespace, [])) - {owner}):
+            await _reconcile(namespace, waiting, video_jobs, active_jobs, logger)
+
+
+@kopf.timer(*OV, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, idle=RESYNC_SECONDS,
+            when=lambda status, **_: status.get("phase") not in ("Succeeded", "Failed"))
+async def resync(namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index, logger: Any,
+                 **_: Any) -> None:
+    """Safety net for unfinished videos: capacity freed elsewhere, or an event that was missed."""
+    await _reconcile(namespace, name, video_jobs, active_jobs, logger)
+
+
+@kopf.on.delete(*OV)
+async def cleanup_video(namespace: str, name: str, uid: str, patch: kopf.Patch, logger: Any, **_: Any) -> None:
+    """Delete the video's stored objects (the new hire's personal data); Jobs go by garbage collection.
+
+    If the store is unreachable the finalizer stays, the status says why, and kopf retries. In an
+    emergency the finalizer can be removed by hand (see README: "Deleting a stuck video").
+    """
+    import asyncio
+
+    prefix = video_prefix(namespace, name, uid)
+    try:
+        removed = await asyncio.to_thread(_runtime["store"].delete_prefix, prefix)
+    except Exception as exc:  # any store failure: report and retry later
+        patch.status["message"] = f"Deleting: could not remove stored objects yet ({type(exc).__name__}); retrying."
+        raise kopf.TemporaryError(f"store cleanup of {prefix} failed: {exc}", delay=_CLEANUP_RETRY_SECONDS) from exc
+    logger.info("removed %d stored objects under %s", removed, prefix)

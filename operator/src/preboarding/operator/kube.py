@@ -1,0 +1,63 @@
+"""Thin Kubernetes API wrapper for the operator: idempotent create (409 = exists), status patches.
+
+The ``kubernetes`` client is synchronous; calls run in a worker thread so kopf's loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from preboarding import api
+
+
+class KubeApi:
+    """The few API calls the operator makes besides kopf's own watching."""
+
+    def __init__(self, api_client: Any | None = None) -> None:
+        from kubernetes import client, config
+
+        if api_client is None:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+            api_client = client.ApiClient()
+        self._objects = client.CustomObjectsApi(api_client)
+        self._batch = client.BatchV1Api(api_client)
+
+    async def get_video(self, namespace: str, name: str) -> dict[str, Any] | None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return await asyncio.to_thread(
+                self._objects.get_namespaced_custom_object, api.GROUP, api.VERSION, namespace, api.PLURAL, name
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def create_job(self, namespace: str, manifest: dict[str, Any]) -> bool:
+        """Create a Job; returns False if it already existed (409), which is success too."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            await asyncio.to_thread(self._batch.create_namespaced_job, namespace, manifest)
+        except ApiException as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    async def patch_video_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            await asyncio.to_thread(
+                self._objects.patch_namespaced_custom_object_status,
+                api.GROUP, api.VERSION, namespace, api.PLURAL, name, {"status": status},
+            )
+        except ApiException as exc:
+            if exc.status != 404:  # deleted meanwhile: nothing to report on
+                raise

@@ -1,0 +1,249 @@
+"""The operator's state machine: (spec, status, observed Jobs, capacity) -> (new status, actions).
+
+Pure: no API calls, no clock (``now`` is passed in). The kopf handlers observe, call ``plan_video``,
+and carry out the actions. Because the plan is recomputed from what is observed each time, a
+restarted operator converges to the same answer, and a lost status write is repaired next time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from preboarding.api.models import (
+    Condition,
+    OnboardingVideoSpec,
+    OnboardingVideoStatus,
+    StageRecord,
+)
+from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, VIDEO_KEY, Stage, video_prefix
+from preboarding.operator.jobs import JobObservation, job_name
+
+
+def _digest(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
+    """Digest of what each stage reads, chained through its dependencies.
+
+    A spec change reruns exactly the stages whose digest changed: new voices rerun audio, compose and
+    notify but keep script and slides; a new link expiry reruns only notify.
+    """
+    s = spec.model_dump(mode="json", by_alias=True)
+    own = {
+        Stage.SCRIPT: (s["employee"], s["company"]["name"], s["script"]),
+        Stage.AUDIO: (s["voices"], s["employee"]["language"]),
+        Stage.SLIDES: (s["employee"], s["company"]),
+        Stage.COMPOSE: (),
+        Stage.NOTIFY: (s["employee"]["email"], s["employee"]["name"], s["company"], s["delivery"]),
+    }
+    hashes: dict[Stage, str] = {}
+    for stage in STAGES:  # dependency order
+        hashes[stage] = _digest(stage.value, own[stage], [hashes[d] for d in STAGE_DEPENDENCIES[stage]])
+    return hashes
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class CreateJob:
+    stage: Stage
+    inputs_hash: str
+    run: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+
+
+@dataclass
+class Plan:
+    status: OnboardingVideoStatus
+    create: list[CreateJob] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def planned_stages(spec: OnboardingVideoSpec) -> list[Stage]:
+    """Stages this video needs: notify only when the new hire is to be emailed."""
+    return [s for s in STAGES if s is not Stage.NOTIFY or spec.delivery.send_email]
+
+
+def plan_video(
+    video: VideoRef,
+    spec: OnboardingVideoSpec,
+    status: OnboardingVideoStatus,
+    jobs: list[JobObservation],
+    *,
+    free_slots: int,
+    retry_token: str | None,
+    now: dt.datetime,
+) -> Plan:
+    """Decide the next status and the Jobs to create for one video."""
+    hashes = stage_inputs_hashes(spec)
+    planned = planned_stages(spec)
+    old = {r.name: r for r in status.stages}
+    new_status = status.model_copy(deep=True)
+    plan = Plan(status=new_status)
+
+    # A new value of the retry annotation starts a new run of every failed stage.
+    retry = retry_token is not None and retry_token != status.observed_retry
+    if retry:
+        new_status.observed_retry = retry_token
+
+    by_name = {j.name: j for j in jobs}
+    records: dict[Stage, StageRecord] = {}
+    for stage in STAGES:
+        prev = old.get(stage)
+        h = hashes[stage]
+        if stage not in planned:
+            records[stage] = StageRecord(name=stage, state="Skipped", inputs_hash=h)
+            continue
+        # Keep the run number while the inputs are unchanged; a retry bumps it for a failed stage.
+        run = prev.run if prev and prev.inputs_hash == h else 1
+        if retry and prev and prev.state == "Failed" and prev.inputs_hash == h:
+            run += 1
+        rec = StageRecord(name=stage, run=run, inputs_hash=h)
+        if prev and prev.inputs_hash == h and prev.run == run:
+            rec = prev.model_copy(deep=True)
+        deps_ok = all(records[d].state in ("Succeeded", "Skipped") for d in STAGE_DEPENDENCIES[stage])
+        name = job_name(video.name, video.uid, stage, h, run)
+        job = by_name.get(name)
+        if prev and prev.state == "Succeeded" and prev.inputs_hash == h and prev.run == run:
+            records[stage] = rec  # finished with these inputs: keep it (its Job may be gone by TTL)
+            continue
+        if job is not None:
+            rec.job_name = name
+            rec.attempts = max(rec.attempts, job.attempts)
+            rec.started_at = rec.started_at or job.started_at
+            if job.state == "Succeeded":
+                rec.state, rec.finished_at, rec.message = "Succeeded", job.finished_at or now, None
+            elif job.state == "Failed":
+                rec.state, rec.finished_at = "Failed", job.finished_at or now
+                kind = "permanent failure" if job.permanent else "retries exhausted"
+                rec.message = rec.message if prev and prev.state == "Failed" and prev.message else (
+                    f"{kind}: {job.message or job.reason or 'the Job failed'}")
+            else:
+                rec.state = "Running"
+            if rec.started_at and rec.finished_at:
+                rec.duration_seconds = max(0.0, (rec.finished_at - rec.started_at).total_seconds())
+        elif rec.state == "Failed" and not retry:
+            pass  # failed for these inputs and this run; waits for the retry annotation
+        elif not deps_ok:
+            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Pending")
+        elif free_slots > 0:
+            free_slots -= 1
+            plan.create.append(CreateJob(stage=stage, inputs_hash=h, run=run, name=name))
+            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Running", job_name=name,
+                              started_at=now, attempts=0)
+        else:
+            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Waiting", started_at=None,
+                              message="waiting for a free Job slot in this namespace")
+        records[stage] = rec
+
+    new_status.stages = [records[s] for s in STAGES]
+    _summarize(video, spec, new_status, planned, now)
+    plan.events = stage_events(old, records)
+    return plan
+
+
+def _summarize(video: VideoRef, spec: OnboardingVideoSpec, st: OnboardingVideoStatus,
+               planned: list[Stage], now: dt.datetime) -> None:
+    recs = {r.name: r for r in st.stages}
+    done = sum(1 for s in planned if recs[s].state == "Succeeded")
+    st.progress = f"{done}/{len(planned)}"
+    st.storage_prefix = video_prefix(video.namespace, video.name, video.uid)
+    st.observed_generation = video.generation
+    failed = [s for s in planned if recs[s].state == "Failed"]
+    running = [s for s in planned if recs[s].state == "Running"]
+    waiting = [s for s in planned if recs[s].state == "Waiting"]
+    if recs[Stage.COMPOSE].state == "Succeeded":
+        st.video_key = st.storage_prefix + VIDEO_KEY
+    if failed:
+        st.phase, st.stage = "Failed", failed[0]
+        st.message = f"Stage {failed[0].value} failed ({recs[failed[0]].message}). " \
+                     f"Annotate {retry_hint()} to retry it."
+        summary = ("False", "StageFailed", st.message)
+    elif done == len(planned):
+        st.phase, st.stage = "Succeeded", None
+        st.message = "The video is ready" + (" and the new hire was emailed." if spec.delivery.send_email
+                                             else "; email delivery is off.")
+        summary = ("True", "VideoReady", st.message)
+    elif running:
+        st.phase, st.stage = "Running", running[0]
+        st.message = "Rendering: " + ", ".join(s.value for s in running) + "."
+        summary = ("Unknown", "Rendering", st.message)
+    elif waiting:
+        st.phase, st.stage = "Pending", waiting[0]
+        st.message = f"Waiting for a free Job slot to start {waiting[0].value}."
+        summary = ("Unknown", "WaitingForCapacity", st.message)
+    else:
+        st.phase, st.stage = "Pending", None
+        st.message = "Waiting to start."
+        summary = ("Unknown", "Pending", st.message)
+    conditions = [_condition(st, "Succeeded", *summary, video.generation, now)]
+    for stage in STAGES:
+        conditions.append(_condition(st, f"{stage.value.capitalize()}Ready", *_stage_condition(recs[stage]),
+                                     video.generation, now))
+    st.conditions = conditions
+
+
+def retry_hint() -> str:
+    from preboarding import api
+
+    return f"{api.ANNOTATION_RETRY}=<new value>"
+
+
+def _stage_condition(rec: StageRecord) -> tuple[str, str, str]:
+    return {
+        "Succeeded": ("True", "StageSucceeded", f"{rec.name.value} finished"),
+        "Skipped": ("True", "StageSkipped", f"{rec.name.value} is not needed (email delivery is off)"),
+        "Failed": ("False", "StageFailed", rec.message or f"{rec.name.value} failed"),
+        "Running": ("False", "StageRunning", f"{rec.name.value} is running in Job {rec.job_name}"),
+        "Waiting": ("False", "WaitingForCapacity", rec.message or "waiting for capacity"),
+    }.get(rec.state, ("False", "WaitingForDependencies", f"{rec.name.value} waits for earlier stages"))
+
+
+def _condition(st: OnboardingVideoStatus, type_: str, status: str, reason: str, message: str,
+               generation: int, now: dt.datetime) -> Condition:
+    prev = next((c for c in st.conditions if c.type == type_), None)
+    changed = prev is None or prev.status != status
+    return Condition(
+        type=type_, status=status, reason=reason, message=message[:32768],  # type: ignore[arg-type]
+        last_transition_time=now if changed or prev is None else prev.last_transition_time,
+        observed_generation=generation,
+    )
+
+
+def stage_events(old: dict[Stage, StageRecord], new: dict[Stage, StageRecord]) -> list[Event]:
+    """Kubernetes Events for stage transitions (no personal data: stage names and Job names only)."""
+    events = []
+    for stage in STAGES:
+        before, after = old.get(stage), new[stage]
+        same_run = before is not None and before.inputs_hash == after.inputs_hash and before.run == after.run
+        if same_run and before is not None and before.state == after.state:
+            continue
+        if after.state == "Running":
+            events.append(Event("Normal", "StageStarted", f"Started {stage.value} in Job {after.job_name}"))
+        elif after.state == "Succeeded" and not (same_run and before and before.state == "Succeeded"):
+            took = f" in {after.duration_seconds:.1f}s" if after.duration_seconds is not None else ""
+            events.append(Event("Normal", "StageSucceeded", f"Stage {stage.value} succeeded{took}"))
+        elif after.state == "Failed":
+            events.append(Event("Warning", "StageFailed", f"Stage {stage.value} failed: {after.message}"))
+        elif after.state == "Waiting" and (before is None or before.state != "Waiting"):
+            events.append(Event("Normal", "WaitingForCapacity", f"Stage {stage.value} waits for a Job slot"))
+    return events

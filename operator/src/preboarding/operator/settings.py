@@ -1,0 +1,44 @@
+"""Operator configuration: environment variables with the ``PREBOARDING_`` prefix, validated at start."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from preboarding.storage import StoreSettings
+
+
+class StageResources(BaseSettings):
+    """Requests and limits of a renderer container."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    cpu_request: str = "250m"
+    memory_request: str = "256Mi"
+    cpu_limit: str = "2"
+    memory_limit: str = "1Gi"
+
+
+class OperatorSettings(BaseSettings):
+    """Everything the operator reads from its environment (one place; nothing else reads os.environ)."""
+
+    model_config = SettingsConfigDict(env_prefix="PREBOARDING_", env_nested_delimiter="__", extra="ignore")
+
+    renderer_image: str = Field(default="preboarding-renderer:0.1.0", min_length=1)
+    image_pull_policy: str = Field(default="IfNotPresent", pattern="^(Always|IfNotPresent|Never)$")
+    renderer_service_account: str = "preboarding-renderer"
+    renderer_config_map: str | None = Field(
+        default=None, description="ConfigMap of non-secret renderer settings, mounted with envFrom."
+    )
+    renderer_secret: str | None = Field(
+        default=None, description="Secret with provider keys (OpenAI, Google, SendGrid, SMTP, S3), envFrom."
+    )
+    renderer_host_network: bool = False
+    renderer_extra_env: dict[str, str] = Field(default_factory=dict)
+    job_backoff_limit: int = Field(default=3, ge=0, le=10)
+    job_active_deadline_seconds: int = Field(default=900, ge=30)
+    job_ttl_seconds: int = Field(default=3600, ge=0)
+    max_running_jobs_per_namespace: int = Field(default=10, ge=1)
+    resources: StageResources = Field(default_factory=StageResources)
+    namespaces: list[str] = Field(default_factory=list, description="Namespaces to watch; empty = all.")
+    store: StoreSettings = Field(default_factory=StoreSettings)

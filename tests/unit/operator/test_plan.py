@@ -1,0 +1,242 @@
+"""Every transition of the operator's state machine, without a cluster."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
+from preboarding.api.payload import NewHirePayload, payload_to_spec
+from preboarding.api.stages import Stage
+from preboarding.operator.jobs import JobObservation
+from preboarding.operator.plan import Plan, VideoRef, plan_video, stage_inputs_hashes
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
+NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+VIDEO = VideoRef(namespace="hr", name="welcome-e-10442-abcd1234", uid="uid-1", generation=1)
+
+
+def _spec(**changes) -> OnboardingVideoSpec:  # type: ignore[no-untyped-def]
+    spec = payload_to_spec(NewHirePayload.model_validate(json.loads(EXAMPLE.read_text())))
+    return spec.model_copy(update=changes)
+
+
+def _job(plan_or_name, state: str = "Succeeded", *, permanent: bool = False, attempts: int = 1,  # type: ignore[no-untyped-def]
+         message: str | None = None) -> JobObservation:
+    c = plan_or_name
+    return JobObservation(name=c.name, stage=c.stage, inputs_hash=c.inputs_hash, run=c.run, state=state,  # type: ignore[arg-type]
+                          permanent=permanent, attempts=attempts, reason="PodFailurePolicy" if permanent else
+                          ("BackoffLimitExceeded" if state == "Failed" else None), message=message,
+                          started_at=NOW, finished_at=NOW + dt.timedelta(seconds=3) if state != "Active" else None)
+
+
+def _step(spec: OnboardingVideoSpec, status: OnboardingVideoStatus, jobs: list[JobObservation], *,
+          free: int = 10, retry: str | None = None, video: VideoRef = VIDEO) -> Plan:
+    return plan_video(video, spec, status, jobs, free_slots=free, retry_token=retry, now=NOW)
+
+
+def _run_to_completion(spec: OnboardingVideoSpec) -> tuple[OnboardingVideoStatus, list[JobObservation]]:
+    status, jobs = OnboardingVideoStatus(), []
+    for _ in range(10):
+        plan = _step(spec, status, jobs)
+        status = plan.status
+        jobs += [_job(c) for c in plan.create]
+        if status.phase == "Succeeded":
+            break
+    return status, jobs
+
+
+def _states(status: OnboardingVideoStatus) -> dict[str, str]:
+    return {r.name.value: r.state for r in status.stages}
+
+
+def test_new_video_starts_with_the_script_stage_only() -> None:
+    plan = _step(_spec(), OnboardingVideoStatus(), [])
+    assert [c.stage for c in plan.create] == [Stage.SCRIPT]
+    assert plan.status.phase == "Running" and plan.status.stage == Stage.SCRIPT
+    assert plan.status.progress == "0/5"
+    assert _states(plan.status) == {"script": "Running", "audio": "Pending", "slides": "Pending",
+                                    "compose": "Pending", "notify": "Pending"}
+    assert [e.reason for e in plan.events] == ["StageStarted"]
+
+
+def test_dag_order_audio_and_slides_in_parallel_then_compose_then_notify() -> None:
+    spec, status, jobs, order = _spec(), OnboardingVideoStatus(), [], []
+    for _ in range(6):
+        plan = _step(spec, status, jobs)
+        order.append(sorted(c.stage.value for c in plan.create))
+        status = plan.status
+        jobs += [_job(c) for c in plan.create]
+    assert order[:4] == [["script"], ["audio", "slides"], ["compose"], ["notify"]]
+    assert status.phase == "Succeeded" and status.progress == "5/5"
+    assert status.video_key == f"hr/{VIDEO.name}/uid-1/video.mp4"
+    summary = next(c for c in status.conditions if c.type == "Succeeded")
+    assert (summary.status, summary.reason) == ("True", "VideoReady")
+    assert {c.type for c in status.conditions} == {"Succeeded", "ScriptReady", "AudioReady", "SlidesReady",
+                                                  "ComposeReady", "NotifyReady"}
+
+
+def test_notify_is_skipped_when_email_is_off() -> None:
+    spec = _spec(delivery=_spec().delivery.model_copy(update={"send_email": False}))
+    status, jobs = _run_to_completion(spec)
+    assert status.phase == "Succeeded" and status.progress == "4/4"
+    assert _states(status)["notify"] == "Skipped"
+    assert Stage.NOTIFY not in {j.stage for j in jobs}
+
+
+def test_running_job_keeps_the_video_running_and_creates_nothing_new() -> None:
+    first = _step(_spec(), OnboardingVideoStatus(), [])
+    again = _step(_spec(), first.status, [_job(first.create[0], "Active", attempts=1)])
+    assert again.create == [] and again.events == []
+    assert again.status.phase == "Running"
+
+
+def test_restart_with_lost_status_adopts_existing_jobs_instead_of_duplicating() -> None:
+    """An operator that restarts with an empty status sees the Jobs and continues from them."""
+    _status, jobs = _run_to_completion(_spec())
+    plan = _step(_spec(), OnboardingVideoStatus(), jobs)
+    assert plan.create == []
+    assert plan.status.phase == "Succeeded"
+
+
+def test_restart_mid_pipeline_recreates_nothing_that_exists() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    jobs = [_job(p1.create[0])]
+    p2 = _step(_spec(), p1.status, jobs)
+    running = [_job(c, "Active") for c in p2.create]
+    # Restart: status written before the Jobs were observed; the same names come out, so creating
+    # them again is a 409 the handler treats as "exists".
+    p3 = _step(_spec(), p1.status, jobs)
+    assert [c.name for c in p3.create] == [c.name for c in p2.create]
+    p4 = _step(_spec(), p2.status, jobs + running)
+    assert p4.create == []
+
+
+def test_retryable_failure_after_backoff_limit_fails_the_video_with_stage_and_reason() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    failed = _job(p1.create[0], "Failed", attempts=4, message="Job has reached the specified backoff limit")
+    p2 = _step(_spec(), p1.status, [failed])
+    assert p2.status.phase == "Failed" and p2.status.stage == Stage.SCRIPT
+    assert "script" in (p2.status.message or "") and "backoff limit" in (p2.status.message or "")
+    assert p2.status.stages[0].attempts == 4
+    assert [e.reason for e in p2.events] == ["StageFailed"]
+    summary = next(c for c in p2.status.conditions if c.type == "Succeeded")
+    assert (summary.status, summary.reason) == ("False", "StageFailed")
+    # Nothing else starts, and a further reconcile changes nothing.
+    p3 = _step(_spec(), p2.status, [failed])
+    assert p3.create == [] and p3.events == [] and p3.status == p2.status
+
+
+def test_permanent_failure_is_reported_as_such() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    p2 = _step(_spec(), p1.status, [_job(p1.create[0], "Failed", permanent=True, message="exit code 2")])
+    assert p2.status.phase == "Failed"
+    assert "permanent failure" in (p2.status.stages[0].message or "")
+
+
+def test_retry_annotation_restarts_from_the_failed_stage_only() -> None:
+    spec = _spec()
+    p1 = _step(spec, OnboardingVideoStatus(), [])
+    script = _job(p1.create[0])
+    p2 = _step(spec, p1.status, [script])
+    audio_c = next(c for c in p2.create if c.stage is Stage.AUDIO)
+    slides_c = next(c for c in p2.create if c.stage is Stage.SLIDES)
+    jobs = [script, _job(audio_c, "Failed", attempts=4), _job(slides_c)]
+    failed = _step(spec, p2.status, jobs).status
+    assert failed.phase == "Failed" and failed.stage == Stage.AUDIO
+
+    retried = _step(spec, failed, jobs, retry="2026-11-24T12:00")
+    assert [c.stage for c in retried.create] == [Stage.AUDIO]
+    assert retried.create[0].run == 2 and retried.create[0].name != audio_c.name
+    assert retried.status.phase == "Running" and retried.status.observed_retry == "2026-11-24T12:00"
+    # The same annotation value again does nothing new.
+    again = _step(spec, retried.status, [*jobs, _job(retried.create[0], "Active")], retry="2026-11-24T12:00")
+    assert again.create == []
+
+
+def test_retry_annotation_on_a_healthy_video_changes_nothing() -> None:
+    status, jobs = _run_to_completion(_spec())
+    plan = _step(_spec(), status, jobs, retry="now")
+    assert plan.create == [] and plan.status.phase == "Succeeded"
+
+
+def test_spec_change_reruns_only_stages_whose_inputs_changed() -> None:
+    status, jobs = _run_to_completion(_spec())
+    new_voices = _spec().voices.model_copy(update={"alex": "rms"})
+    changed = _spec(voices=new_voices)
+    plan = _step(changed, status, jobs)
+    assert [c.stage for c in plan.create] == [Stage.AUDIO]
+    assert _states(plan.status)["script"] == "Succeeded" and _states(plan.status)["slides"] == "Succeeded"
+    assert _states(plan.status)["compose"] == "Pending" and _states(plan.status)["notify"] == "Pending"
+    assert plan.status.phase == "Running" and plan.status.progress == "2/5"
+
+
+def test_link_expiry_change_reruns_only_notify() -> None:
+    status, jobs = _run_to_completion(_spec())
+    changed = _spec(delivery=_spec().delivery.model_copy(update={"link_expiry_hours": 24}))
+    plan = _step(changed, status, jobs)
+    assert [c.stage for c in plan.create] == [Stage.NOTIFY]
+
+
+def test_finished_stage_is_kept_after_its_job_is_gone() -> None:
+    status, _ = _run_to_completion(_spec())
+    plan = _step(_spec(), status, [])  # Jobs deleted by ttlSecondsAfterFinished
+    assert plan.create == [] and plan.status.phase == "Succeeded"
+
+
+def test_no_free_slot_waits_in_pending_with_a_message() -> None:
+    plan = _step(_spec(), OnboardingVideoStatus(), [], free=0)
+    assert plan.create == []
+    assert plan.status.phase == "Pending"
+    assert "free Job slot" in (plan.status.message or "")
+    assert _states(plan.status)["script"] == "Waiting"
+    later = _step(_spec(), plan.status, [], free=1)
+    assert [c.stage for c in later.create] == [Stage.SCRIPT]
+
+
+def test_free_slots_limit_parallel_stages() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    p2 = _step(_spec(), p1.status, [_job(p1.create[0])], free=1)
+    assert [c.stage for c in p2.create] == [Stage.AUDIO]
+    assert _states(p2.status)["slides"] == "Waiting"
+
+
+def test_conditions_keep_transition_time_when_status_does_not_change() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    later = NOW + dt.timedelta(minutes=5)
+    p2 = plan_video(VIDEO, _spec(), p1.status, [_job(p1.create[0], "Active")], free_slots=5,
+                    retry_token=None, now=later)
+    c1 = {c.type: c for c in p1.status.conditions}
+    c2 = {c.type: c for c in p2.status.conditions}
+    assert c2["ScriptReady"].last_transition_time == c1["ScriptReady"].last_transition_time
+
+
+def test_inputs_hashes_chain_through_dependencies() -> None:
+    a = stage_inputs_hashes(_spec())
+    b = stage_inputs_hashes(_spec(script=_spec().script.model_copy(update={"tone": "playful"})))
+    assert {s for s in Stage if a[s] != b[s]} == set(Stage)  # everything follows the script
+    c = stage_inputs_hashes(_spec(company=_spec().company.model_copy(update={"brand_color": "#112233"})))
+    assert {s for s in Stage if a[s] != c[s]} == {Stage.SLIDES, Stage.COMPOSE, Stage.NOTIFY}
+
+
+def test_events_carry_no_personal_data() -> None:
+    status, jobs, events = OnboardingVideoStatus(), [], []
+    for _ in range(6):
+        plan = _step(_spec(), status, jobs)
+        events += plan.events
+        status = plan.status
+        jobs += [_job(c) for c in plan.create]
+    text = " ".join(e.message for e in events)
+    for personal in ("Priya", "Raman", "priya.raman@example.com", "Northwind"):
+        assert personal not in text
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_status_validates_against_the_crd_models(stage: Stage) -> None:
+    status, _ = _run_to_completion(_spec())
+    dumped = status.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert OnboardingVideoStatus.model_validate(dumped) == status
+    assert any(r["name"] == stage.value for r in dumped["stages"])
