@@ -25,6 +25,21 @@ class KubeApi:
             api_client = client.ApiClient()
         self._objects = client.CustomObjectsApi(api_client)
         self._batch = client.BatchV1Api(api_client)
+        self._core = client.CoreV1Api(api_client)
+
+    async def ensure_service_account(self, namespace: str, name: str) -> None:
+        """The renderer's ServiceAccount (no roles, no token mounted) in a video's namespace."""
+        from kubernetes.client.exceptions import ApiException
+
+        body = {"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": False,
+                "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "preboarding",
+                                                      "app.kubernetes.io/component": "renderer",
+                                                      "app.kubernetes.io/managed-by": "preboarding-operator"}}}
+        try:
+            await asyncio.to_thread(self._core.create_namespaced_service_account, namespace, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
 
     async def get_video(self, namespace: str, name: str) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException

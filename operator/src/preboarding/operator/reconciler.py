@@ -44,6 +44,7 @@ class Reconciler:
         self._namespace_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # Jobs created but not yet seen by the watch, so they count against the cap meanwhile.
         self._created: dict[str, dict[str, float]] = defaultdict(dict)
+        self._service_accounts: set[str] = set()
 
     def _active(self, namespace: str, seen_active: set[str]) -> int:
         now = time.monotonic()
@@ -79,6 +80,9 @@ class Reconciler:
                                   retry_token=retry, now=dt.datetime.now(dt.UTC).replace(microsecond=0))
                 if plan.create:
                     await asyncio.to_thread(self._write_input, video, body)
+                    if namespace not in self._service_accounts:
+                        await self.kube.ensure_service_account(namespace, self.settings.renderer_service_account)
+                        self._service_accounts.add(namespace)
                 for action in plan.create:
                     manifest = build_stage_job(namespace=namespace, video=name, uid=video.uid, stage=action.stage,
                                                inputs_hash=action.inputs_hash, run=action.run,
