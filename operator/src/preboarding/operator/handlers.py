@@ -23,6 +23,7 @@ OV = (api.GROUP, api.VERSION, api.PLURAL)
 JOB_LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, api.LABEL_STAGE: kopf.PRESENT}
 RESYNC_SECONDS = 30.0
 _CLEANUP_RETRY_SECONDS = 15
+_WAKE_PER_FINISHED_JOB = 3
 
 _runtime: dict[str, Any] = {}
 
@@ -71,17 +72,22 @@ def video_jobs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str
     return {(namespace, owner): observation}
 
 
-@kopf.index("batch", "v1", "jobs", labels=JOB_LABELS)
-def active_jobs(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict[str, str] | None:
-    """Names of our Jobs still running, by namespace (for the per-namespace cap)."""
+def _job_is_active(body: kopf.Body, **_: Any) -> bool:
     observation = observe_job(dict(body))
-    return {namespace: name} if observation is not None and observation.state == "Active" else None
+    return observation is not None and observation.state == "Active"
 
 
-@kopf.index(*OV)
-def waiting_videos(namespace: str, name: str, status: kopf.Status, **_: Any) -> dict[str, str] | None:
+# Filters, not None results, take objects out of a kopf index: kopf keeps the last value otherwise.
+@kopf.index("batch", "v1", "jobs", labels=JOB_LABELS, when=_job_is_active)
+def active_jobs(namespace: str, name: str, **_: Any) -> dict[str, str]:
+    """Names of our Jobs still running, by namespace (for the per-namespace cap)."""
+    return {namespace: name}
+
+
+@kopf.index(*OV, when=lambda status, **_: status.get("phase") in (None, "Pending"))
+def waiting_videos(namespace: str, name: str, **_: Any) -> dict[str, str]:
     """Videos waiting for a Job slot, by namespace, to wake when a Job finishes."""
-    return {namespace: name} if status.get("phase") in (None, "Pending") else None
+    return {namespace: name}
 
 
 async def _reconcile(namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index,
@@ -115,7 +121,8 @@ async def job_changed(body: kopf.Body, namespace: str, name: str, video_jobs: ko
     observation = observe_job(dict(body))
     if observation is not None and observation.state != "Active":
         _reconciler().forget_created(namespace, name)
-        for waiting in sorted(set(waiting_videos.get(namespace, [])) - {owner}):
+        # A slot is free: wake a few waiting videos now; the resync timer covers the rest.
+        for waiting in sorted(set(waiting_videos.get(namespace, [])) - {owner})[:_WAKE_PER_FINISHED_JOB]:
             await _reconcile(namespace, waiting, video_jobs, active_jobs, logger)
 
 
