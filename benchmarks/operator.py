@@ -79,7 +79,9 @@ def main() -> int:
                 key = (job.metadata.owner_references[0].name, Stage(job.metadata.labels[api.LABEL_STAGE]))
                 now = time.monotonic()
                 created.setdefault(key, now)
-                if any(c.type == "Complete" and c.status == "True" for c in job.status.conditions or []):
+                # SuccessCriteriaMet comes before Complete; the operator moves on at the first.
+                if any(c.type in ("Complete", "SuccessCriteriaMet") and c.status == "True"
+                       for c in job.status.conditions or []):
                     completed.setdefault(key, now)
                 if stop.is_set():
                     break

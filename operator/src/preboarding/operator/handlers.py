@@ -84,7 +84,7 @@ def active_jobs(namespace: str, name: str, **_: Any) -> dict[str, str]:
     return {namespace: name}
 
 
-@kopf.index(*OV, when=lambda status, **_: status.get("phase") in (None, "Pending"))
+@kopf.index(*OV, when=lambda status, **_: status.get("phase") == "Pending" and bool(status.get("stage")))
 def waiting_videos(namespace: str, name: str, **_: Any) -> dict[str, str]:
     """Videos waiting for a Job slot, by namespace, to wake when a Job finishes."""
     return {namespace: name}
