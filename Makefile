@@ -27,7 +27,7 @@ test-unit: venv ## the fast inner loop: pure tests only
 	$(VENV)/bin/pytest -m unit -q
 
 lint: venv ## ruff over the code and tests
-	$(VENV)/bin/ruff check src operator/src renderer/src webhook-bridge/src tests benchmarks
+	$(VENV)/bin/ruff check $(wildcard src operator/src renderer/src webhook-bridge/src tests benchmarks)
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(VENV)/bin/preboarding crd --out-dir crds

@@ -24,13 +24,13 @@ sys.path.insert(0, str(ROOT))  # for tests.integration.operator (the kubelet sta
 
 from kubernetes import client as k8s  # noqa: E402
 from kubernetes import watch  # noqa: E402
+from tests.integration.operator.conftest import OperatorProcess, example_video  # noqa: E402
+from tests.integration.operator.kubelet import KubeletStandIn  # noqa: E402
 
 from preboarding import api  # noqa: E402
 from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, Stage  # noqa: E402
 from preboarding.testenv.ground import Ground  # noqa: E402
 from preboarding.testenv.kube import admin_api_client, apply_crd  # noqa: E402
-from tests.integration.operator.conftest import OperatorProcess, example_video  # noqa: E402
-from tests.integration.operator.kubelet import KubeletStandIn  # noqa: E402
 
 
 def _rss_kib(pid: int) -> int:
