@@ -1,0 +1,101 @@
+"""Jobs (one per OnboardingVideo): status, list, delete, retry."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from preboarding import api
+from preboarding.bridge.deps import CallerDep, LinksDep, RepositoryDep, StateDep, rate_limit, read_access
+from preboarding.bridge.errors import ApiError
+from preboarding.bridge.job_status import build_job_status, build_job_summary, status_of
+from preboarding.bridge.models import JobAction, JobList, JobStatus
+from preboarding.bridge.routes import error_responses
+
+router = APIRouter(prefix="/jobs", tags=["jobs"], dependencies=[Depends(rate_limit)])
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "job_not_found", "no job with this id")
+
+
+@router.get(
+    "/{job_id}/status",
+    response_model=JobStatus,
+    summary="Progress of a job",
+    dependencies=[Depends(read_access)],
+    responses=error_responses(401, 404, 429, 502, 503),
+)
+async def job_status(job_id: str, repository: RepositoryDep, links: LinksDep) -> JobStatus:
+    resource = await repository.get(job_id)
+    if resource is None:
+        raise _not_found()
+    return build_job_status(resource, links)
+
+
+@router.get(
+    "/",
+    response_model=JobList,
+    summary="Jobs, a page at a time (the apiserver's order and its limit/continue)",
+    responses=error_responses(400, 401, 410, 422, 429, 502, 503),
+)
+async def list_jobs(
+    caller: CallerDep,
+    repository: RepositoryDep,
+    links: LinksDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Jobs per page.")] = 50,
+    continue_token: Annotated[
+        str | None, Query(alias="continue", max_length=4096, description="The previous page's continue token.")
+    ] = None,
+) -> JobList:
+    page = await repository.list_page(limit=limit, continue_token=continue_token or None)
+    next_url = None
+    if page.continue_token:
+        next_url = f"{links.base_url.rstrip('/')}/jobs/?{urlencode({'limit': limit, 'continue': page.continue_token})}"
+    return JobList.model_validate({
+        "items": [build_job_summary(item, links) for item in page.items],
+        "continue": page.continue_token,
+        "next_url": next_url,
+    })
+
+
+@router.delete(
+    "/{job_id}",
+    status_code=202,
+    response_model=JobAction,
+    summary="Delete a job: the video and its stored files (personal data) are removed",
+    responses=error_responses(401, 404, 429, 502, 503),
+)
+async def delete_job(job_id: str, caller: CallerDep, repository: RepositoryDep, links: LinksDep) -> JSONResponse:
+    if not await repository.delete(job_id):
+        raise _not_found()
+    answer = JobAction(job_id=job_id, status="deleting", status_url=links.status(job_id))
+    return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+
+
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    response_model=JobAction,
+    summary="Retry a failed job: its failed stage and what follows run again",
+    responses=error_responses(401, 404, 409, 429, 502, 503),
+)
+async def retry_job(
+    job_id: str, caller: CallerDep, state: StateDep, repository: RepositoryDep, links: LinksDep
+) -> JSONResponse:
+    resource = await repository.get(job_id)
+    if resource is None:
+        raise _not_found()
+    phase = status_of(resource).phase
+    if phase != "Failed":
+        raise ApiError(409, "not_failed", f"only a failed job can be retried; this one is {phase}", phase=phase)
+    # A new value each time: the operator acts on a change of the annotation.
+    token = f"{int(state.deps.clock())}-{secrets.token_hex(4)}"
+    if await repository.set_annotation(job_id, api.ANNOTATION_RETRY, token) is None:
+        raise _not_found()
+    answer = JobAction(job_id=job_id, status="retrying", status_url=links.status(job_id))
+    return JSONResponse(answer.model_dump(mode="json"), status_code=202)
