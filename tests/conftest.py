@@ -9,6 +9,9 @@ import pytest
 
 from preboarding.testenv.ground import Ground, GroundInfo
 
+# Local servers speaking the OpenAI, Google Text-to-Speech and SendGrid wire protocols.
+pytest_plugins = ["tests.protocol_servers.fixtures"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests under tests/unit are unit tests unless they say otherwise; integration and e2e likewise.
