@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
 from preboarding.api.payload import NewHirePayload, payload_to_spec
 from preboarding.api.stages import Stage
 from preboarding.operator.jobs import JobObservation
-from preboarding.operator.plan import Plan, VideoRef, plan_video, stage_inputs_hashes
+from preboarding.operator.plan import Plan, VideoRef, plan_video
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)

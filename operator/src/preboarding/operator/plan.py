@@ -8,11 +8,9 @@ restarted operator converges to the same answer, and a lost status write is repa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
+from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.models import (
     Condition,
     OnboardingVideoSpec,
@@ -21,31 +19,6 @@ from preboarding.api.models import (
 )
 from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, VIDEO_KEY, Stage, video_prefix
 from preboarding.operator.jobs import JobObservation, job_name
-
-
-def _digest(*parts: Any) -> str:
-    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
-    """Digest of what each stage reads, chained through its dependencies.
-
-    A spec change reruns exactly the stages whose digest changed: new voices rerun audio, compose and
-    notify but keep script and slides; a new link expiry reruns only notify.
-    """
-    s = spec.model_dump(mode="json", by_alias=True)
-    own = {
-        Stage.SCRIPT: (s["employee"], s["company"]["name"], s["script"]),
-        Stage.AUDIO: (s["voices"], s["employee"]["language"]),
-        Stage.SLIDES: (s["employee"], s["company"]),
-        Stage.COMPOSE: (),
-        Stage.NOTIFY: (s["employee"]["email"], s["employee"]["name"], s["company"], s["delivery"]),
-    }
-    hashes: dict[Stage, str] = {}
-    for stage in STAGES:  # dependency order
-        hashes[stage] = _digest(stage.value, own[stage], [hashes[d] for d in STAGE_DEPENDENCIES[stage]])
-    return hashes
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from preboarding.bridge.logs import configure_logging
+    from preboarding.logs import configure_logging
     from preboarding.bridge.settings import BridgeSettings, describe_settings_error
 
     log_format = args.log_format or ("text" if sys.stderr.isatty() else "json")

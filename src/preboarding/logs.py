@@ -1,4 +1,4 @@
-"""Logging: one JSON object per line in the cluster, readable text on a terminal."""
+"""Logging for every component: one JSON object per line in the cluster, readable text on a terminal."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, log_format: str) -> None:
-    """Root logging for the bridge process (uvicorn's loggers included)."""
+    """Root logging for a preboarding process (uvicorn's loggers included, when it runs)."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())

@@ -1,0 +1,102 @@
+"""``preboarding stage`` (what a stage Job runs) and ``preboarding render`` (all stages, locally)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_PERMANENT, EXIT_RETRYABLE, STAGES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    stage = subparsers.add_parser("stage", help="run one pipeline stage for one OnboardingVideo (Job entry point)")
+    stage.add_argument("name", choices=[s.value for s in STAGES], help="the stage to run")
+    stage.add_argument("--video", required=True, metavar="NAMESPACE/NAME", help="the OnboardingVideo")
+    stage.add_argument("--uid", help="its metadata.uid (default: $PREBOARDING_VIDEO_UID)")
+    stage.set_defaults(handler=_stage)
+
+    render = subparsers.add_parser("render", help="render a video from an HR payload locally, no cluster needed")
+    render.add_argument("payload", type=Path, help="the new-hire JSON (as HR sends it) or an OnboardingVideo")
+    render.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: %(default)s)")
+    render.set_defaults(handler=_render)
+
+
+def _setup(log_format: str, level: str) -> None:
+    from preboarding.logs import configure_logging
+
+    if log_format == "auto":
+        log_format = "text" if sys.stderr.isatty() else "json"
+    configure_logging(level, log_format)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from preboarding.renderer.settings import RendererSettings
+    from preboarding.renderer.stages import validation_message
+
+    try:
+        return RendererSettings()
+    except ValidationError as exc:
+        raise SystemExit(_fail(f"invalid settings: {validation_message(exc, 'PREBOARDING')}", EXIT_PERMANENT)) from exc
+
+
+def _stage(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from preboarding.api.stages import Stage, video_prefix
+    from preboarding.renderer.errors import StageError
+    from preboarding.renderer.stages import VideoWork, load_spec, run_stage
+    from preboarding.storage import S3Store, StoreSettings
+
+    settings = _settings()
+    _setup(settings.log_format, settings.log_level)
+    namespace, _, name = args.video.partition("/")
+    uid = args.uid or settings.video_uid
+    if not namespace or not name:
+        return _fail("--video must be NAMESPACE/NAME", EXIT_INVALID_INPUT)
+    if not uid:
+        return _fail("the video's uid is needed: --uid or PREBOARDING_VIDEO_UID", EXIT_INVALID_INPUT)
+    prefix = video_prefix(namespace, name, uid)
+    try:
+        store = S3Store(StoreSettings())
+        with tempfile.TemporaryDirectory(prefix=f"preboarding-{args.name}-") as tmp:
+            work = VideoWork(store, prefix, load_spec(store, prefix), settings, Path(tmp))
+            record = run_stage(Stage(args.name), work)
+    except StageError as exc:
+        return _fail(f"{args.name}: {exc.reason}: {exc}", exc.exit_code)
+    except OSError as exc:  # the store unreachable: urllib3 errors are OSErrors
+        return _fail(f"{args.name}: StoreUnavailable: {exc}", EXIT_RETRYABLE)
+    except Exception as exc:
+        from minio.error import MinioException
+
+        if isinstance(exc, MinioException):
+            return _fail(f"{args.name}: StoreError: {exc}", EXIT_RETRYABLE)
+        raise
+    print(json.dumps({k: record.get(k) for k in ("stage", "state", "provider", "durationSeconds", "skipped")}))
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from preboarding.renderer.errors import StageError
+    from preboarding.renderer.local import load_payload, render_locally
+
+    settings = _settings()
+    _setup("text", settings.log_level)
+    try:
+        spec = load_payload(args.payload)
+    except StageError as exc:
+        return _fail(str(exc), exc.exit_code)
+    try:
+        result = render_locally(spec, args.out, settings)
+    except StageError as exc:
+        return _fail(f"{exc.reason}: {exc}", exc.exit_code)
+    print(result.summary())
+    return 0

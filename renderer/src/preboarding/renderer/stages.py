@@ -1,0 +1,309 @@
+"""The five stages as functions of (store, prefix, spec), plus the runner that makes them idempotent.
+
+Each stage reads its inputs from the store and writes its outputs there, under the video's prefix,
+then a record (``records/<stage>.json``). A rerun whose record already carries the current inputs
+digest does nothing, so a retried or duplicated Job never renders, or emails, twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import resource
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from preboarding.api.inputs import stage_inputs_hashes
+from preboarding.api.models import OnboardingVideoSpec
+from preboarding.api.stages import (
+    CAPTIONS_KEY,
+    INPUT_KEY,
+    SCRIPT_KEY,
+    STAGE_DEPENDENCIES,
+    THUMBNAIL_KEY,
+    VIDEO_KEY,
+    Stage,
+    record_key,
+)
+from preboarding.renderer import audio, compose, mail
+from preboarding.renderer.captions import build_webvtt
+from preboarding.renderer.errors import InvalidInput, PermanentFailure, StageError
+from preboarding.renderer.llm import OpenAIWriter
+from preboarding.renderer.script import Script, TemplateWriter
+from preboarding.renderer.settings import RendererSettings
+from preboarding.renderer.slides import render_slides
+from preboarding.renderer.voices import GOOGLE_USD_PER_MILLION_CHARS, make_synthesizer
+from preboarding.storage import ObjectNotFound, Store
+
+log = logging.getLogger("preboarding.renderer")
+
+MIX_KEY = "audio/mix.m4a"
+TIMELINE_KEY = "audio/timeline.json"
+SEGMENTS_PREFIX = "audio/segments/"
+SLIDES_PREFIX = "slides/"
+
+
+@dataclass
+class VideoWork:
+    """Everything a stage needs: where the video lives, what it is, and how to reach providers."""
+
+    store: Store
+    prefix: str
+    spec: OnboardingVideoSpec
+    settings: RendererSettings
+    workdir: Path
+    sender: mail.Sender | None = None  # None: the configured mail provider
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def fetch(self, name: str, path: Path | None = None) -> Path:
+        """Download one of the video's objects into the work folder."""
+        target = path or self.workdir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.store.get_file(self.key(name), target)
+        except ObjectNotFound as exc:
+            raise PermanentFailure(f"{name} is missing from the store", reason="MissingInput") from exc
+        return target
+
+
+@dataclass
+class Outcome:
+    provider: str
+    outputs: list[str]
+    usage: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float | None = 0.0
+
+
+def spec_from_document(doc: Any) -> OnboardingVideoSpec:
+    """The spec from an input document (an OnboardingVideo resource); errors name the field."""
+    try:
+        return OnboardingVideoSpec.model_validate((doc or {}).get("spec") if isinstance(doc, dict) else None)
+    except ValidationError as exc:
+        raise InvalidInput(validation_message(exc, "spec")) from exc
+
+
+def validation_message(exc: ValidationError, root: str = "") -> str:
+    """``spec.employee.email: value is not a valid email address`` (first few problems)."""
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in (root, *err["loc"]) if p != "")
+        parts.append(f"{where or 'input'}: {err['msg']}")
+    more = f" (and {len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
+    return "; ".join(parts) + more
+
+
+def load_spec(store: Store, prefix: str) -> OnboardingVideoSpec:
+    try:
+        raw = store.get_bytes(prefix + INPUT_KEY)
+    except ObjectNotFound as exc:
+        raise InvalidInput(f"{prefix}{INPUT_KEY} is missing: the operator writes it before the first Job") from exc
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"{prefix}{INPUT_KEY} is not valid JSON: {exc}") from exc
+    return spec_from_document(doc)
+
+
+# -- the stages --------------------------------------------------------------------------------
+
+
+def run_script(work: VideoWork) -> Outcome:
+    if work.settings.chosen_script_provider() == "openai":
+        writer = OpenAIWriter(work.settings)
+        script = writer.write(work.spec)
+        usage: dict[str, Any] = {"promptTokens": writer.usage.prompt_tokens,
+                                 "completionTokens": writer.usage.completion_tokens,
+                                 "attempts": writer.usage.attempts, "model": writer.model}
+        cost = writer.usage.cost_usd(writer.model)
+    else:
+        script = TemplateWriter().write(work.spec)
+        usage, cost = {}, 0.0
+    usage |= {"lines": len(script.lines), "words": script.words(), "characters": sum(len(x.text) for x in script.lines)}
+    work.store.put_bytes(work.key(SCRIPT_KEY), script.model_dump_json(indent=2).encode(), "application/json")
+    provider = "openai" if "model" in usage else "template"
+    return Outcome(provider, [SCRIPT_KEY], usage, cost)
+
+
+def load_script(work: VideoWork) -> Script:
+    try:
+        return Script.model_validate_json(work.store.get_bytes(work.key(SCRIPT_KEY)))
+    except ObjectNotFound as exc:
+        raise PermanentFailure(f"{SCRIPT_KEY} is missing from the store", reason="MissingInput") from exc
+    except ValidationError as exc:
+        raise InvalidInput(f"{SCRIPT_KEY} is invalid: {validation_message(exc)}") from exc
+
+
+def run_audio(work: VideoWork) -> Outcome:
+    script = load_script(work)
+    synth = make_synthesizer(work.settings)
+    overrides = {"Alex": work.spec.voices.alex, "Jordan": work.spec.voices.jordan}
+    voices = {speaker: synth.voice_for(speaker, overrides[speaker]) for speaker in ("Alex", "Jordan")}  # type: ignore[arg-type]
+    clips = audio.synthesize_lines(script, synth, voices, work.settings.tts_concurrency)
+    timeline, pcm = audio.build_timeline(script, clips, voices)
+    wav, m4a = work.workdir / "mix.wav", work.workdir / "mix.m4a"
+    audio.write_wav(pcm, wav)
+    loudness = audio.normalize_to_aac(wav, m4a)
+    outputs = []
+    for i, clip in enumerate(clips):
+        seg = work.workdir / f"segment-{i:03d}.wav"
+        audio.write_wav(clip, seg)
+        name = f"{SEGMENTS_PREFIX}{i:03d}.wav"
+        work.store.put_file(work.key(name), seg, "audio/wav")
+        outputs.append(name)
+    work.store.put_file(work.key(MIX_KEY), m4a, "audio/mp4")
+    work.store.put_bytes(work.key(TIMELINE_KEY), timeline.to_json(), "application/json")
+    chars = sum(len(line.text) for line in script.lines)
+    cost = round(chars * GOOGLE_USD_PER_MILLION_CHARS / 1e6, 6) if synth.provider == "google" else 0.0
+    usage = {"characters": chars, "segments": len(clips), "seconds": timeline.duration, "voices": voices,
+             "inputLUFS": loudness}
+    return Outcome(synth.provider, [MIX_KEY, TIMELINE_KEY, *outputs], usage, cost)
+
+
+def fetch_logo(work: VideoWork) -> bytes | None:
+    """The company logo, if any; a logo that cannot be fetched is left out, never a failure."""
+    url = work.spec.company.logo_url
+    if url is None:
+        return None
+    try:
+        with urllib.request.urlopen(str(url), timeout=work.settings.logo_timeout_seconds) as response:
+            data: bytes = response.read(work.settings.logo_max_bytes + 1)
+    except OSError as exc:
+        log.warning("logo not fetched, rendering without it: %s", exc)
+        return None
+    if len(data) > work.settings.logo_max_bytes:
+        log.warning("logo larger than %d bytes, rendering without it", work.settings.logo_max_bytes)
+        return None
+    return data
+
+
+def run_slides(work: VideoWork) -> Outcome:
+    folder = work.workdir / "slides"
+    paths = render_slides(work.spec, folder, logo_bytes=fetch_logo(work))
+    outputs = []  # compose reads this list, so slides left over from an earlier spec are never shown
+    for path in paths:
+        name = SLIDES_PREFIX + path.name
+        work.store.put_file(work.key(name), path, "image/png")
+        outputs.append(name)
+    return Outcome("pillow", outputs, {"slides": len(paths)})
+
+
+def run_compose(work: VideoWork) -> Outcome:
+    slides_record = read_record(work, Stage.SLIDES) or {}
+    slide_names = [n for n in slides_record.get("outputs", []) if n.startswith(SLIDES_PREFIX)]
+    slides = []
+    for name in sorted(slide_names):
+        section = name.rpartition("/")[2].split("-", 1)[1].removesuffix(".png")
+        slides.append((section, work.fetch(name)))
+    mix = work.fetch(MIX_KEY)
+    timeline = audio.Timeline.from_json(work.fetch(TIMELINE_KEY).read_bytes())
+    captions = work.workdir / CAPTIONS_KEY
+    captions.write_text(build_webvtt(timeline.segments), encoding="utf-8")
+    spans = compose.slide_spans(slides, timeline)
+    video, thumb = work.workdir / VIDEO_KEY, work.workdir / THUMBNAIL_KEY
+    compose.compose_video(spans, mix, captions, video)
+    compose.make_thumbnail(spans[0].path, thumb)
+    work.store.put_file(work.key(VIDEO_KEY), video, "video/mp4")
+    work.store.put_file(work.key(THUMBNAIL_KEY), thumb, "image/jpeg")
+    work.store.put_file(work.key(CAPTIONS_KEY), captions, "text/vtt")
+    usage = {"seconds": timeline.duration, "bytes": video.stat().st_size, "slides": len(spans)}
+    return Outcome("ffmpeg", [VIDEO_KEY, THUMBNAIL_KEY, CAPTIONS_KEY], usage)
+
+
+def run_notify(work: VideoWork) -> Outcome:
+    spec, settings = work.spec, work.settings
+    if not work.store.exists(work.key(VIDEO_KEY)):
+        raise PermanentFailure(f"{VIDEO_KEY} is missing from the store", reason="MissingInput")
+    expiry = dt.timedelta(hours=spec.delivery.link_expiry_hours)
+    link = work.store.presigned_get_url(work.key(VIDEO_KEY), expiry)
+    expires_at = dt.datetime.now(dt.UTC) + expiry
+    sender = work.sender or mail.make_sender(settings)
+    email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from)
+    try:
+        message_id = sender.send(email)
+    except PermanentFailure as exc:
+        if settings.admin_email:
+            try:
+                sender.send(mail.build_admin_email(spec, settings.admin_email, settings.mail_from, str(exc), link))
+                log.warning("told the administrator that the new hire could not be emailed")
+            except StageError as admin_exc:
+                log.error("could not tell the administrator either: %s", admin_exc)
+        raise
+    usage = {"messageId": message_id, "linkExpiresAt": expires_at.isoformat(timespec="seconds")}
+    return Outcome(sender.provider, [], usage)
+
+
+STAGE_FUNCTIONS: dict[Stage, Callable[[VideoWork], Outcome]] = {
+    Stage.SCRIPT: run_script,
+    Stage.AUDIO: run_audio,
+    Stage.SLIDES: run_slides,
+    Stage.COMPOSE: run_compose,
+    Stage.NOTIFY: run_notify,
+}
+
+
+# -- the runner --------------------------------------------------------------------------------
+
+
+def read_record(work: VideoWork, stage: Stage) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(work.store.get_bytes(work.key(record_key(stage))))
+    except (ObjectNotFound, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _is_done(work: VideoWork, record: dict[str, Any] | None, inputs_hash: str) -> bool:
+    return bool(
+        record
+        and record.get("state") == "Succeeded"
+        and record.get("inputsHash") == inputs_hash
+        and all(work.store.exists(work.key(name)) for name in record.get("outputs", []))
+    )
+
+
+def run_stage(stage: Stage, work: VideoWork) -> dict[str, Any]:
+    """Run one stage unless it already ran for these inputs; write and return its record."""
+    hashes = stage_inputs_hashes(work.spec)
+    previous = read_record(work, stage)
+    if _is_done(work, previous, hashes[stage]):
+        log.info("stage %s already done for these inputs; nothing to do", stage.value)
+        return previous | {"skipped": True}  # type: ignore[operator]
+    for dependency in STAGE_DEPENDENCIES[stage]:
+        if not _is_done(work, read_record(work, dependency), hashes[dependency]):
+            raise PermanentFailure(f"stage {dependency.value} has not finished for the current spec",
+                                   reason="UpstreamNotReady")
+    started, wall0, cpu0 = dt.datetime.now(dt.UTC), time.perf_counter(), _cpu_seconds()
+    record: dict[str, Any] = {"stage": stage.value, "inputsHash": hashes[stage],
+                              "startedAt": started.isoformat(timespec="milliseconds")}
+    try:
+        outcome = STAGE_FUNCTIONS[stage](work)
+    except StageError as exc:
+        record |= {"state": "Failed", "reason": exc.reason, "message": str(exc), "exitCode": exc.exit_code}
+        raise
+    except Exception as exc:
+        record |= {"state": "Failed", "reason": "InternalError", "message": f"{exc.__class__.__name__}: {exc}"}
+        raise
+    else:
+        record |= {"state": "Succeeded", "provider": outcome.provider, "outputs": outcome.outputs,
+                   "usage": outcome.usage, "estimatedCostUSD": outcome.cost_usd}
+    finally:
+        record |= {"finishedAt": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                   "durationSeconds": round(time.perf_counter() - wall0, 3),
+                   "cpuSeconds": round(_cpu_seconds() - cpu0, 3)}
+        work.store.put_bytes(work.key(record_key(stage)), json.dumps(record, indent=2).encode(), "application/json")
+    log.info("stage %s succeeded in %.2fs with %s", stage.value, record["durationSeconds"], outcome.provider)
+    return record
