@@ -16,9 +16,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 demo: system-deps venv ## render examples/new-hire.json into out/demo with the offline providers
-	@$(VENV)/bin/preboarding render --help >/dev/null 2>&1 || { \
-	  echo "make demo: the renderer has not landed yet, so 'preboarding render' is not available" >&2; exit 1; }
-	$(VENV)/bin/preboarding render examples/new-hire.json --out out/demo
+	PREBOARDING_SCRIPT_PROVIDER=template PREBOARDING_TTS_PROVIDER=flite \
+	  $(VENV)/bin/preboarding render examples/new-hire.json --out out/demo
 
 test: system-deps venv binaries lint ## install everything the tests need, then run the whole suite
 	$(VENV)/bin/pytest

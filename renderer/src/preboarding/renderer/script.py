@@ -206,11 +206,12 @@ class TemplateWriter:
             shown = spoken_list(stack[:count])
             more = f", plus {len(stack) - count} more on the slide" if len(stack) > count else ""
             say("Alex", "stack", f"Now, the tools. Day to day you'll work with {shown}{more}.")
-            say("Jordan", "stack", rng.choice([
-                "Don't worry if some of those are new to you. Everyone learns on the job here.",
-                "Nobody expects you to know all of them on day one. We'll set you up step by step.",
-                "If one of those is new to you, that's fine. Your buddy has a reading list ready.",
-            ]))
+            if spec.script.target_seconds >= 60:
+                say("Jordan", "stack", rng.choice([
+                    "Don't worry if some of those are new to you. Everyone learns on the job here.",
+                    "Nobody expects you to know all of them on day one. We'll set you up step by step.",
+                    "If one of those is new to you, that's fine. Your buddy has a reading list ready.",
+                ]))
 
         say("Alex", "farewell", rng.choice(_CLOSERS[tone]).format(**fill))
         say("Jordan", "farewell", f"Welcome to {c.name}, {first}!")
@@ -241,5 +242,9 @@ class TemplateWriter:
                 lines.append(Line(speaker=speaker, section="week", text=text[:600]))
             too_long = any(len(line.text) >= 600 for line in lines)
             if estimate_seconds(lines) <= budget and not too_long:
-                break
-        return lines
+                return lines
+        # Even one item a day is too long: the first day only, and the slide for the rest.
+        first = days[0]
+        return [Line(speaker="Jordan", section="week",
+                     text=f"Your week starts on {first.day} with {first.items[0].strip().rstrip('.')}."[:600]),
+                Line(speaker="Alex", section="week", text="The rest of the week is on the slide.")]
