@@ -51,6 +51,8 @@ def _settings():  # type: ignore[no-untyped-def]
 def _stage(args: argparse.Namespace) -> int:
     import tempfile
 
+    import urllib3
+
     from preboarding.api.stages import Stage, video_prefix
     from preboarding.renderer.errors import StageError
     from preboarding.renderer.stages import VideoWork, load_spec, run_stage
@@ -72,7 +74,7 @@ def _stage(args: argparse.Namespace) -> int:
             record = run_stage(Stage(args.name), work)
     except StageError as exc:
         return _fail(f"{args.name}: {exc.reason}: {exc}", exc.exit_code)
-    except OSError as exc:  # the store unreachable: urllib3 errors are OSErrors
+    except (OSError, urllib3.exceptions.HTTPError) as exc:  # the store unreachable
         return _fail(f"{args.name}: StoreUnavailable: {exc}", EXIT_RETRYABLE)
     except Exception as exc:
         from minio.error import MinioException
