@@ -57,4 +57,12 @@ def namespace(kube_api) -> Iterator[str]:  # type: ignore[no-untyped-def]
     try:
         yield name
     finally:
+        # The operator is gone by now: drop its finalizers, or the namespace stays Terminating for good.
+        from preboarding import api
+
+        objects = k8s.CustomObjectsApi(kube_api)
+        for item in objects.list_namespaced_custom_object(api.GROUP, api.VERSION, name, api.PLURAL)["items"]:
+            if item["metadata"].get("finalizers"):
+                objects.patch_namespaced_custom_object(api.GROUP, api.VERSION, name, api.PLURAL,
+                                                       item["metadata"]["name"], {"metadata": {"finalizers": None}})
         core.delete_namespace(name)
