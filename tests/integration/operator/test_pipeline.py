@@ -33,10 +33,20 @@ def _create(kube_api: Any, body: dict[str, Any]) -> None:
         api.GROUP, api.VERSION, body["metadata"]["namespace"], api.PLURAL, body)
 
 
-def _events(kube_api: Any, namespace: str, name: str) -> list[str]:
-    events = k8s.CoreV1Api(kube_api).list_namespaced_event(
-        namespace, field_selector=f"involvedObject.name={name},involvedObject.kind={api.KIND}").items
-    return [f"{e.reason}: {e.message}" for e in events]
+def _events(kube_api: Any, namespace: str, name: str, until: Any = None, timeout: float = 15) -> list[str]:
+    """The video's events as "Reason: message"; with ``until``, wait for them to satisfy it.
+
+    The operator posts events after it patches the status, so a test that has just seen the status
+    may look before the event is there.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        events = k8s.CoreV1Api(kube_api).list_namespaced_event(
+            namespace, field_selector=f"involvedObject.name={name},involvedObject.kind={api.KIND}").items
+        reasons = [f"{e.reason}: {e.message}" for e in events]
+        if until is None or until(reasons) or time.monotonic() > deadline:
+            return reasons
+        time.sleep(0.2)
 
 
 def _store(ground: Any) -> S3Store:
@@ -77,7 +87,8 @@ def test_video_goes_through_the_stages_in_dag_order(  # type: ignore[no-untyped-
     # The renderer's input was written to the store before the first Job.
     assert _store(ground).exists(status["storagePrefix"] + INPUT_KEY)
 
-    reasons = _events(kube_api, namespace, "welcome-priya")
+    reasons = _events(kube_api, namespace, "welcome-priya",
+                      until=lambda rs: sum(r.startswith("StageSucceeded") for r in rs) >= 5)
     assert sum(r.startswith("StageStarted") for r in reasons) == 5
     assert sum(r.startswith("StageSucceeded") for r in reasons) == 5
     assert "preboarding_jobs_created_total" in operator.metrics()
@@ -120,7 +131,8 @@ def test_permanent_failure_fails_with_reason_then_retry_annotation_resumes(  # t
     assert (summary["status"], summary["reason"]) == ("False", "StageFailed")
     slides = next(r for r in status["stages"] if r["name"] == "slides")
     assert slides["attempts"] == 1  # no retries for a permanent failure
-    assert any(r.startswith("StageFailed") for r in _events(kube_api, namespace, "welcome-priya"))
+    has_failed = lambda rs: any(r.startswith("StageFailed") for r in rs)  # noqa: E731
+    assert has_failed(_events(kube_api, namespace, "welcome-priya", until=has_failed))
 
     fail_slides["on"] = False
     k8s.CustomObjectsApi(kube_api).patch_namespaced_custom_object(

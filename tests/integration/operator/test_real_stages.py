@@ -24,7 +24,7 @@ from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video
 
 from .conftest import example_video, wait_for
-from .test_pipeline import _store
+from .test_pipeline import _events, _store
 
 
 def kubectl(ground: GroundInfo, *args: str) -> str:
@@ -61,6 +61,7 @@ def test_video_renders_and_mails_through_real_stages(  # type: ignore[no-untyped
 
     wide = kubectl(ground, "get", "ov", "-n", namespace, "-o", "wide")
     assert "video.mp4" in wide
+    _events(kube_api, namespace, "welcome-priya", until=lambda rs: sum(r.startswith("StageSucceeded") for r in rs) >= 5)
     story = kubectl(ground, "describe", "ov", "-n", namespace, "welcome-priya")
     for stage in ("Script", "Audio", "Slides", "Compose", "Notify"):
         assert f"{stage}Ready" in story

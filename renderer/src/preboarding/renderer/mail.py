@@ -159,13 +159,14 @@ class SendGridSender:
         mail.add_content(Content("text/html", email.html))
         try:
             response = self._client.send(mail)
-        except (hexc.TooManyRequestsError, hexc.InternalServerError, hexc.ServiceUnavailableError,
-                hexc.BadGatewayError, hexc.GatewayTimeoutError) as exc:
-            raise RetryableFailure(f"SendGrid unavailable ({exc.status_code})", reason="ProviderUnavailable") from exc
-        except (hexc.UnauthorizedError, hexc.ForbiddenError) as exc:
-            raise PermanentFailure(f"SendGrid refused the API key ({exc.status_code})", reason="ProviderAuth") from exc
         except hexc.HTTPError as exc:
-            raise PermanentFailure(f"SendGrid rejected the email ({exc.status_code}): {_body(exc)}",
+            # By status, not class: python-http-client has classes for some codes only (no 502, for one).
+            status = int(getattr(exc, "status_code", 0) or 0)
+            if status == 429 or status >= 500:
+                raise RetryableFailure(f"SendGrid unavailable ({status})", reason="ProviderUnavailable") from exc
+            if status in (401, 403):
+                raise PermanentFailure(f"SendGrid refused the API key ({status})", reason="ProviderAuth") from exc
+            raise PermanentFailure(f"SendGrid rejected the email ({status}): {_body(exc)}",
                                    reason="MailRejected") from exc
         except OSError as exc:  # urllib's URLError, connection refused, timeouts
             raise RetryableFailure(f"SendGrid unreachable: {exc}", reason="ProviderUnavailable") from exc

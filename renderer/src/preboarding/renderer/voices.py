@@ -97,6 +97,7 @@ class GoogleSynthesizer:
 
     def synthesize(self, text: str, voice: str) -> bytes:
         from google.api_core import exceptions as gexc
+        from google.auth import exceptions as gauth
 
         tts = self._tts
         try:
@@ -110,9 +111,14 @@ class GoogleSynthesizer:
         except (gexc.ServiceUnavailable, gexc.TooManyRequests, gexc.InternalServerError,
                 gexc.DeadlineExceeded, gexc.BadGateway, gexc.GatewayTimeout) as exc:
             raise RetryableFailure(f"Google TTS unavailable: {exc.message}", reason="ProviderUnavailable") from exc
-        except (gexc.Unauthenticated, gexc.PermissionDenied) as exc:
+        except (gexc.Unauthorized, gexc.Forbidden) as exc:  # REST raises these; gRPC their subclasses
             raise PermanentFailure(f"Google TTS refused the credentials: {exc.message}",
                                    reason="ProviderAuth") from exc
+        except gauth.TransportError as exc:  # the token endpoint could not be reached
+            raise RetryableFailure(f"Google credentials could not be refreshed: {exc}",
+                                   reason="ProviderUnavailable") from exc
+        except gauth.GoogleAuthError as exc:  # a revoked key; anonymous credentials answered with 401
+            raise PermanentFailure(f"Google TTS refused the credentials: {exc}", reason="ProviderAuth") from exc
         except gexc.GoogleAPICallError as exc:
             raise PermanentFailure(f"Google TTS rejected the request: {exc.message}",
                                    reason="ProviderRejected") from exc
