@@ -17,15 +17,15 @@ def admin_api_client(info: GroundInfo) -> Any:
     return client.ApiClient(configuration)
 
 
-def apply_crd(api_client: Any, timeout: float = 30) -> None:
-    """Create or replace the OnboardingVideo CRD and wait until it is Established."""
+def apply_crd(api_client: Any, timeout: float = 30, body: dict[str, Any] | None = None) -> None:
+    """Create or replace a CRD (by default the OnboardingVideo one) and wait until it is Established."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
     from preboarding.api.crd import build_crd
 
     ext = client.ApiextensionsV1Api(api_client)
-    body = build_crd()
+    body = body or build_crd()
     name = body["metadata"]["name"]
     try:
         ext.create_custom_resource_definition(body)

@@ -34,8 +34,11 @@ def _free_port() -> int:
 class OperatorProcess:
     """``preboarding operator`` in a subprocess, watching one namespace; can be killed and restarted."""
 
-    def __init__(self, ground: GroundInfo, namespace: str, log: Path, extra_env: dict[str, str]) -> None:
+    def __init__(self, ground: GroundInfo, namespace: str, log: Path, extra_env: dict[str, str],
+                 peering: str | None = None, priority: int = 0) -> None:
         self.ground, self.namespace, self.log = ground, namespace, log
+        # Standalone unless a peering name is given: then replicas sharing it never both act.
+        self.mode = ["--peering", peering, "--priority", str(priority)] if peering else ["--standalone"]
         self.env = {**os.environ, **ground.env(), "PREBOARDING_RENDERER_IMAGE": "preboarding-renderer:test",
                     "PREBOARDING_JOB_BACKOFF_LIMIT": "3", **extra_env}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -46,7 +49,7 @@ class OperatorProcess:
         exe = Path(sys.executable).with_name("preboarding")
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [str(exe), "operator", "--standalone", "--namespace", self.namespace, "--log-format", "text",
+                [str(exe), "operator", *self.mode, "--namespace", self.namespace, "--log-format", "text",
                  "--liveness", f"http://127.0.0.1:{self.health_port}/healthz",
                  "--metrics-host", "127.0.0.1", "--metrics-port", str(self.metrics_port)],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
