@@ -151,9 +151,9 @@ class OpenAIWriter:
 
         self.usage.attempts += 1
         try:
-            response = self._client.chat.completions.create(
+            response = self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 response_format={
                     "type": "json_schema",
                     "json_schema": {"name": "onboarding_script", "strict": True, "schema": SCRIPT_SCHEMA},
