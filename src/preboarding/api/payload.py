@@ -96,7 +96,7 @@ def payload_to_spec(payload: NewHirePayload) -> OnboardingVideoSpec:
             schedule=[ScheduleDay(day=d.day, items=list(d.items)) for d in e.schedule],
             language=e.language,
         ),
-        company=Company(name=c.name, brand_color=c.brand_color, logo_url=c.logo_url),
+        company=Company(name=c.name, brand_color=c.brand_color, logoURL=c.logo_url),
         script=ScriptOptions(tone=o.tone, target_seconds=o.target_seconds),
         delivery=Delivery(send_email=o.send_email, link_expiry_hours=o.link_expiry_hours),
     )

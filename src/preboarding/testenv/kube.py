@@ -27,18 +27,22 @@ def apply_crd(api_client: Any, timeout: float = 30, body: dict[str, Any] | None 
     ext = client.ApiextensionsV1Api(api_client)
     body = body or build_crd()
     name = body["metadata"]["name"]
+    # The client annotates V1CustomResourceDefinition bodies but serialises plain manifests (dicts) just the same.
     try:
-        ext.create_custom_resource_definition(body)
+        ext.create_custom_resource_definition(body)  # type: ignore[arg-type]
     except ApiException as exc:
         if exc.status != 409:
             raise
         current = ext.read_custom_resource_definition(name)
+        if current.metadata is None:
+            raise RuntimeError(f"CRD {name} was returned without metadata") from exc
         body["metadata"]["resourceVersion"] = current.metadata.resource_version
-        ext.replace_custom_resource_definition(name, body)
+        ext.replace_custom_resource_definition(name, body)  # type: ignore[arg-type]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         crd = ext.read_custom_resource_definition(name)
-        conditions = {c.type: c.status for c in (crd.status.conditions or [])}
+        status_conditions = crd.status.conditions if crd.status is not None else None
+        conditions = {c.type: c.status for c in (status_conditions or [])}
         if conditions.get("Established") == "True" and conditions.get("NamesAccepted") == "True":
             return
         time.sleep(0.2)

@@ -7,20 +7,22 @@ covers videos waiting for capacity and anything a missed event left behind.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import kopf
 
 from preboarding import api
 from preboarding.api.stages import video_prefix
-from preboarding.operator.jobs import MANAGED_BY, observe_job
+from preboarding.operator.jobs import MANAGED_BY, JobObservation, observe_job
 from preboarding.operator.kube import KubeApi
 from preboarding.operator.reconciler import Reconciler
 from preboarding.operator.settings import OperatorSettings
 from preboarding.storage import S3Store
 
 OV = (api.GROUP, api.VERSION, api.PLURAL)
-JOB_LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, api.LABEL_STAGE: kopf.PRESENT}
+# Values are str or kopf.PRESENT; kopf does not export its label-filter value type.
+JOB_LABELS: Mapping[str, Any] = {"app.kubernetes.io/managed-by": MANAGED_BY, api.LABEL_STAGE: kopf.PRESENT}
 RESYNC_SECONDS = 30.0
 _CLEANUP_RETRY_SECONDS = 15
 _WAKE_PER_FINISHED_JOB = 3
@@ -39,8 +41,15 @@ def _owner_video(body: kopf.Body) -> str | None:
     return None
 
 
+def _namespaced(namespace: str | None) -> str:
+    """Our videos and Jobs are namespaced; kopf types ``namespace`` as optional for cluster-scoped kinds."""
+    if namespace is None:
+        raise kopf.PermanentError("expected a namespaced object, got one without a namespace")
+    return namespace
+
+
 @kopf.on.startup()
-async def configure(settings: kopf.OperatorSettings, logger: logging.Logger, **_: Any) -> None:
+async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) -> None:
     config = OperatorSettings()
     settings.persistence.finalizer = api.FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
@@ -52,24 +61,28 @@ async def configure(settings: kopf.OperatorSettings, logger: logging.Logger, **_
     store = S3Store(config.store)
 
     def post_event(body: dict[str, Any], type_: str, reason: str, message: str) -> None:
-        kopf.event(body, type=type_, reason=reason, message=message)
+        # kopf annotates kopf.Body but only reads the object reference, so a raw manifest works.
+        kopf.event(cast(kopf.Body, body), type=type_, reason=reason, message=message)
+
+    def adopt(child: dict[str, Any], owner: dict[str, Any]) -> None:
+        # As for events: kopf annotates kopf.Body but only reads the owner's metadata.
+        kopf.adopt(child, owner=cast(kopf.Body, owner), forced=False, strict=False)
 
     _runtime["settings"] = config
     _runtime["store"] = store
-    _runtime["reconciler"] = Reconciler(config, KubeApi(), store, post_event, lambda child, owner: kopf.adopt(
-        child, owner=owner, forced=False, strict=False))
+    _runtime["reconciler"] = Reconciler(config, KubeApi(), store, post_event, adopt)
     logger.info("configured: renderer image %s, %d Job slots per namespace",
                 config.renderer_image, config.max_running_jobs_per_namespace)
 
 
 @kopf.index("batch", "v1", "jobs", labels=JOB_LABELS)
-def video_jobs(body: kopf.Body, namespace: str, **_: Any) -> dict[tuple[str, str], Any] | None:
+def video_jobs(body: kopf.Body, namespace: str | None, **_: Any) -> dict[tuple[str, str], JobObservation] | None:
     """Our Jobs by (namespace, owning video), reduced to what planning needs."""
     owner = _owner_video(body)
     observation = observe_job(dict(body))
     if owner is None or observation is None:
         return None
-    return {(namespace, owner): observation}
+    return {(_namespaced(namespace), owner): observation}
 
 
 def _job_is_active(body: kopf.Body, **_: Any) -> bool:
@@ -79,20 +92,27 @@ def _job_is_active(body: kopf.Body, **_: Any) -> bool:
 
 # Filters, not None results, take objects out of a kopf index: kopf keeps the last value otherwise.
 @kopf.index("batch", "v1", "jobs", labels=JOB_LABELS, when=_job_is_active)
-def active_jobs(namespace: str, name: str, **_: Any) -> dict[str, str]:
+def active_jobs(namespace: str | None, name: str, **_: Any) -> dict[str, str]:
     """Names of our Jobs still running, by namespace (for the per-namespace cap)."""
-    return {namespace: name}
+    return {_namespaced(namespace): name}
 
 
 @kopf.index(*OV, when=lambda status, **_: status.get("phase") == "Pending" and bool(status.get("stage")))
-def waiting_videos(namespace: str, name: str, **_: Any) -> dict[str, str]:
+def waiting_videos(namespace: str | None, name: str, **_: Any) -> dict[str, str]:
     """Videos waiting for a Job slot, by namespace, to wake when a Job finishes."""
-    return {namespace: name}
+    return {_namespaced(namespace): name}
 
 
-async def _reconcile(namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index,
-                     logger: Any) -> str | None:
-    def jobs(ns: str, video: str) -> list[Any]:
+# Handlers below take indexes as keyword arguments (kopf passes them by name). kopf's callback protocols
+# cannot express such extra required keywords, hence `type: ignore[arg-type]  # index kwargs` on those
+# registrations only.
+VideoJobs = kopf.Index[tuple[str, str], JobObservation]
+NamesByNamespace = kopf.Index[str, str]
+
+
+async def _reconcile(namespace: str, name: str, video_jobs: VideoJobs, active_jobs: NamesByNamespace,
+                     logger: kopf.Logger) -> str | None:
+    def jobs(ns: str, video: str) -> list[JobObservation]:
         return list(video_jobs.get((ns, video), []))
 
     def active(ns: str) -> set[str]:
@@ -101,22 +121,24 @@ async def _reconcile(namespace: str, name: str, video_jobs: kopf.Index, active_j
     return await _reconciler().reconcile(namespace, name, jobs=jobs, active=active, logger=logger)
 
 
-@kopf.on.event(*OV)
-async def video_changed(type: str, namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index,
-                        logger: Any, **_: Any) -> None:
+@kopf.on.event(*OV)  # type: ignore[arg-type]  # index kwargs
+async def video_changed(type: str, namespace: str | None, name: str, video_jobs: VideoJobs,
+                        active_jobs: NamesByNamespace, logger: kopf.Logger, **_: Any) -> None:
     """Any change of a video (created, spec edited, retry annotated, resumed at start-up)."""
     if type == "DELETED":
         return
-    await _reconcile(namespace, name, video_jobs, active_jobs, logger)
+    await _reconcile(_namespaced(namespace), name, video_jobs, active_jobs, logger)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels=JOB_LABELS)
-async def job_changed(body: kopf.Body, namespace: str, name: str, video_jobs: kopf.Index,
-                      active_jobs: kopf.Index, waiting_videos: kopf.Index, logger: Any, **_: Any) -> None:
+@kopf.on.event("batch", "v1", "jobs", labels=JOB_LABELS)  # type: ignore[arg-type]  # index kwargs
+async def job_changed(body: kopf.Body, namespace: str | None, name: str, video_jobs: VideoJobs,
+                      active_jobs: NamesByNamespace, waiting_videos: NamesByNamespace, logger: kopf.Logger,
+                      **_: Any) -> None:
     """A stage Job started, progressed, finished or went away: move its video on."""
     owner = _owner_video(body)
     if owner is None:
         return
+    namespace = _namespaced(namespace)
     await _reconcile(namespace, owner, video_jobs, active_jobs, logger)
     observation = observe_job(dict(body))
     if observation is not None and observation.state != "Active":
@@ -126,16 +148,19 @@ async def job_changed(body: kopf.Body, namespace: str, name: str, video_jobs: ko
             await _reconcile(namespace, waiting, video_jobs, active_jobs, logger)
 
 
-@kopf.timer(*OV, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, idle=RESYNC_SECONDS,
-            when=lambda status, **_: status.get("phase") not in ("Succeeded", "Failed"))
-async def resync(namespace: str, name: str, video_jobs: kopf.Index, active_jobs: kopf.Index, logger: Any,
-                 **_: Any) -> None:
+@kopf.timer(  # type: ignore[arg-type]  # index kwargs
+    *OV, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, idle=RESYNC_SECONDS,
+    when=lambda status, **_: status.get("phase") not in ("Succeeded", "Failed"),
+)
+async def resync(namespace: str | None, name: str, video_jobs: VideoJobs, active_jobs: NamesByNamespace,
+                 logger: kopf.Logger, **_: Any) -> None:
     """Safety net for unfinished videos: capacity freed elsewhere, or an event that was missed."""
-    await _reconcile(namespace, name, video_jobs, active_jobs, logger)
+    await _reconcile(_namespaced(namespace), name, video_jobs, active_jobs, logger)
 
 
 @kopf.on.delete(*OV)
-async def cleanup_video(namespace: str, name: str, uid: str, patch: kopf.Patch, logger: Any, **_: Any) -> None:
+async def cleanup_video(namespace: str | None, name: str, uid: str, patch: kopf.Patch, logger: kopf.Logger,
+                        **_: Any) -> None:
     """Delete the video's stored objects (the new hire's personal data); Jobs go by garbage collection.
 
     If the store is unreachable the finalizer stays, the status says why, and kopf retries. In an
@@ -143,7 +168,7 @@ async def cleanup_video(namespace: str, name: str, uid: str, patch: kopf.Patch, 
     """
     import asyncio
 
-    prefix = video_prefix(namespace, name, uid)
+    prefix = video_prefix(_namespaced(namespace), name, uid)
     try:
         removed = await asyncio.to_thread(_runtime["store"].delete_prefix, prefix)
     except Exception as exc:  # any store failure: report and retry later

@@ -6,7 +6,7 @@ The ``kubernetes`` client is synchronous; calls run in a worker thread so kopf's
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from preboarding import api
 
@@ -36,7 +36,10 @@ class KubeApi:
                                                       "app.kubernetes.io/component": "renderer",
                                                       "app.kubernetes.io/managed-by": "preboarding-operator"}}}
         try:
-            await asyncio.to_thread(self._core.create_namespaced_service_account, namespace, body)
+            # The client annotates V1ServiceAccount but serialises plain manifests (dicts) just the same.
+            await asyncio.to_thread(
+                self._core.create_namespaced_service_account, namespace, body  # type: ignore[arg-type]
+            )
         except ApiException as exc:
             if exc.status != 409:
                 raise
@@ -45,9 +48,11 @@ class KubeApi:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return await asyncio.to_thread(
+            video = await asyncio.to_thread(
                 self._objects.get_namespaced_custom_object, api.GROUP, api.VERSION, namespace, api.PLURAL, name
             )
+            # Custom objects come back as the decoded JSON object; the client annotates them as `object`.
+            return cast(dict[str, Any], video)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -58,7 +63,8 @@ class KubeApi:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            await asyncio.to_thread(self._batch.create_namespaced_job, namespace, manifest)
+            # The client annotates V1Job but serialises plain manifests (dicts) just the same.
+            await asyncio.to_thread(self._batch.create_namespaced_job, namespace, manifest)  # type: ignore[arg-type]
         except ApiException as exc:
             if exc.status == 409:
                 return False
