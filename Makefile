@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := ffmpeg flite fonts-dejavu-core fonts-inter
 
 
-.PHONY: help demo test test-unit lint crds testenv testenv-down binaries system-deps venv clean
+.PHONY: help demo test test-unit lint crds testenv testenv-down binaries images system-deps venv clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,8 +25,9 @@ test: system-deps venv binaries lint ## install everything the tests need, then 
 test-unit: venv ## the fast inner loop: pure tests only
 	$(VENV)/bin/pytest -m unit -q
 
-lint: venv ## ruff over the code and tests
+lint: venv ## ruff over the code and tests, mypy over the code
 	$(VENV)/bin/ruff check $(wildcard src operator/src renderer/src webhook-bridge/src tests benchmarks)
+	$(VENV)/bin/mypy $(wildcard src operator/src renderer/src webhook-bridge/src)
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(VENV)/bin/preboarding crd --out-dir crds
@@ -37,10 +38,17 @@ testenv: system-deps venv binaries ## start (or reuse) the test ground: apiserve
 testenv-down: ## stop everything `make testenv` started
 	@if [ -x $(VENV)/bin/preboarding ]; then $(VENV)/bin/preboarding testenv down; fi
 
-binaries: ## build or reuse the cached Kubernetes, etcd and MinIO binaries (~/.cache/preboarding)
+binaries: ## build or reuse the cached Kubernetes, etcd, MinIO and helm binaries (~/.cache/preboarding)
 	@command -v go >/dev/null || { echo "Go is needed to build the test ground's binaries" >&2; exit 1; }
 	bash testenv/build-kube.sh
 	bash testenv/build-minio.sh
+	PYTHON=$(PY) bash testenv/build-helm.sh >/dev/null
+
+images: ## build the operator and renderer images with buildah (base image made with debootstrap)
+	@command -v buildah >/dev/null && command -v debootstrap >/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq buildah debootstrap >/dev/null; }
+	bash build/images.sh
 
 venv: $(STAMP) ## the Python virtualenv in .venv with every extra installed
 
@@ -60,4 +68,4 @@ system-deps: ## Debian packages: ffmpeg, flite, fonts (apt-get, only when someth
 	fi
 
 clean: testenv-down ## remove build outputs (keeps ~/.cache/preboarding)
-	rm -rf out .pytest_cache .ruff_cache .mypy_cache dist build
+	rm -rf out .pytest_cache .ruff_cache .mypy_cache dist

@@ -28,8 +28,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from preboarding.logs import configure_logging
     from preboarding.bridge.settings import BridgeSettings, describe_settings_error
+    from preboarding.logs import configure_logging
 
     log_format = args.log_format or ("text" if sys.stderr.isatty() else "json")
     configure_logging(args.log_level, log_format)
