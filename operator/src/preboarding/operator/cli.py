@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="no peering: only for a single replica (tests, local runs)")
     group.add_argument("--peering", default="preboarding",
                        help="kopf peering object name; replicas sharing it never both act (default: %(default)s)")
-    parser.add_argument("--priority", type=int, default=0, help="peering priority of this replica")
+    parser.add_argument("--priority", type=int, default=None,
+                        help="peering priority of this replica (default: derived from its pod name, so that "
+                             "replicas differ; kopf pauses all replicas that share a priority)")
     parser.add_argument("--log-format", choices=["json", "text"], default=None,
                         help="default: json when not on a terminal")
     parser.set_defaults(handler=_run)
@@ -34,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
     import preboarding.operator.handlers  # noqa: F401  (registers the handlers)
     from preboarding.operator.settings import OperatorSettings
 
-    OperatorSettings()  # fail fast with a clear message on bad configuration
+    settings = OperatorSettings()  # fail fast with a clear message on bad configuration
     log_format = args.log_format or ("text" if sys.stderr.isatty() else "json")
     kopf.configure(log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.PLAIN,
                    verbose=False)
@@ -45,9 +47,23 @@ def _run(args: argparse.Namespace) -> int:
     kopf.run(
         standalone=args.standalone,
         peering_name=None if args.standalone else args.peering,
-        priority=args.priority,
+        priority=args.priority if args.priority is not None else default_priority(settings.pod_name),
         clusterwide=not namespaces,
         namespaces=namespaces,
         liveness_endpoint=args.liveness or None,
     )
     return 0
+
+
+def default_priority(pod_name: str | None) -> int:
+    """A priority that differs between replicas: from the pod name, else from this host and process.
+
+    The replica with the highest priority acts and the others stand by; equal priorities would make
+    kopf pause every replica.
+    """
+    import hashlib
+    import os
+    import socket
+
+    identity = pod_name or f"{socket.gethostname()}/{os.getpid()}"
+    return int(hashlib.sha256(identity.encode()).hexdigest()[:7], 16) + 1

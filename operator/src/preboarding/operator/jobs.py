@@ -12,6 +12,7 @@ from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_PERMANENT, Stage
 from preboarding.operator.settings import OperatorSettings
 
 CONTAINER = "renderer"
+GOOGLE_CREDENTIALS_DIR = "/var/run/secrets/google"
 ANNOTATION_INPUTS_HASH = f"{api.GROUP}/inputs-hash"
 ANNOTATION_RUN = f"{api.GROUP}/run"
 MANAGED_BY = "preboarding-operator"
@@ -60,7 +61,17 @@ def build_stage_job(
         {"name": "TMPDIR", "value": "/scratch"},
         {"name": "HOME", "value": "/scratch"},
         *({"name": k, "value": v} for k, v in sorted(settings.renderer_extra_env.items())),
+        *({"name": k, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}}
+          for k, ref in sorted(settings.renderer_secret_refs.items())),
     ]
+    volumes: list[dict[str, Any]] = [{"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}]
+    mounts: list[dict[str, Any]] = [{"name": "scratch", "mountPath": "/scratch"}]
+    google = settings.renderer_google_credentials_secret
+    if google:
+        volumes.append({"name": "google-credentials", "secret": {
+            "secretName": google.name, "items": [{"key": google.key, "path": "credentials.json"}]}})
+        mounts.append({"name": "google-credentials", "mountPath": GOOGLE_CREDENTIALS_DIR, "readOnly": True})
+        env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GOOGLE_CREDENTIALS_DIR}/credentials.json"})
     env_from: list[dict[str, Any]] = []
     if settings.renderer_config_map:
         env_from.append({"configMapRef": {"name": settings.renderer_config_map}})
@@ -97,10 +108,10 @@ def build_stage_job(
                     "capabilities": {"drop": ["ALL"]},
                 },
                 "terminationMessagePolicy": "FallbackToLogsOnError",
-                "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"}],
+                "volumeMounts": mounts,
             }
         ],
-        "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}],
+        "volumes": volumes,
     }
     if settings.renderer_host_network:
         pod_spec["hostNetwork"] = True

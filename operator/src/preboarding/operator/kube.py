@@ -41,7 +41,9 @@ class KubeApi:
                 self._core.create_namespaced_service_account, namespace, body  # type: ignore[arg-type]
             )
         except ApiException as exc:
-            if exc.status != 409:
+            # 409: it exists. 403: not ours to create (the Helm chart creates it and grants no create
+            # on ServiceAccounts); if it is really missing, the Job controller says so on the Job.
+            if exc.status not in (403, 409):
                 raise
 
     async def get_video(self, namespace: str, name: str) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from preboarding.storage import StoreSettings
@@ -19,6 +19,13 @@ class StageResources(BaseSettings):
     memory_limit: str = "1Gi"
 
 
+class SecretKeyRef(BaseModel):
+    """One key of a Secret in the video's namespace."""
+
+    name: str = Field(min_length=1)
+    key: str = Field(min_length=1)
+
+
 class OperatorSettings(BaseSettings):
     """Everything the operator reads from its environment (one place; nothing else reads os.environ)."""
 
@@ -33,6 +40,13 @@ class OperatorSettings(BaseSettings):
     renderer_secret: str | None = Field(
         default=None, description="Secret with provider keys (OpenAI, Google, SendGrid, SMTP, S3), envFrom."
     )
+    renderer_secret_refs: dict[str, SecretKeyRef] = Field(
+        default_factory=dict,
+        description="Renderer env vars taken from Secrets the chart does not own: {ENV: {name, key}}.",
+    )
+    renderer_google_credentials_secret: SecretKeyRef | None = Field(
+        default=None, description="Google service-account JSON, mounted into the Jobs as a file."
+    )
     renderer_host_network: bool = False
     renderer_extra_env: dict[str, str] = Field(default_factory=dict)
     job_backoff_limit: int = Field(default=3, ge=0, le=10)
@@ -42,3 +56,4 @@ class OperatorSettings(BaseSettings):
     resources: StageResources = Field(default_factory=StageResources)
     namespaces: list[str] = Field(default_factory=list, description="Namespaces to watch; empty = all.")
     store: StoreSettings = Field(default_factory=StoreSettings)
+    pod_name: str | None = Field(default=None, description="This replica's pod name (the downward API).")
