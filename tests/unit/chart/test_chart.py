@@ -46,7 +46,6 @@ OPERATOR_RULES = {
     ("batch", "jobs", ("create", "list", "watch")),
     ("", "events", ("create",)),
     ("kopf.dev", "kopfpeerings", ("get", "list", "patch", "watch")),
-    ("", "serviceaccounts", ("create",)),
 }
 OPERATOR_CLUSTER_RULES = {
     ("", "namespaces", ("list", "watch")),
