@@ -23,6 +23,9 @@ LABEL_STAGE = f"{GROUP}/stage"
 LABEL_EMPLOYEE_ID = f"{GROUP}/employee-id"
 ANNOTATION_RETRY = f"{GROUP}/retry"
 ANNOTATION_WEBHOOK_ID = f"{GROUP}/webhook-id"
+# The last few delivery ids applied (newest first): an older delivery redelivered late is still a duplicate.
+ANNOTATION_RECENT_WEBHOOK_IDS = f"{GROUP}/recent-webhook-ids"
+RECENT_WEBHOOK_IDS_KEPT = 20
 ANNOTATION_PAYLOAD_HASH = f"{GROUP}/payload-sha256"
 FINALIZER = f"{GROUP}/cleanup"
 
@@ -35,6 +38,7 @@ from preboarding.api.stages import STAGES, Stage  # noqa: E402
 
 __all__ = [
     "ANNOTATION_PAYLOAD_HASH",
+    "ANNOTATION_RECENT_WEBHOOK_IDS",
     "ANNOTATION_RETRY",
     "ANNOTATION_WEBHOOK_ID",
     "API_VERSION",
@@ -47,6 +51,7 @@ __all__ = [
     "LABEL_STAGE",
     "LABEL_VIDEO",
     "PLURAL",
+    "RECENT_WEBHOOK_IDS_KEPT",
     "SHORT_NAMES",
     "SINGULAR",
     "STAGES",

@@ -127,6 +127,7 @@ def build_onboarding_video(
     annotations = {api.ANNOTATION_PAYLOAD_HASH: spec_digest(spec)}
     if webhook_id:
         annotations[api.ANNOTATION_WEBHOOK_ID] = webhook_id
+        annotations[api.ANNOTATION_RECENT_WEBHOOK_IDS] = webhook_id
     label_id = re.sub(r"[^A-Za-z0-9._-]", "_", payload.employee.id)[:63].strip("._-")
     labels = {"app.kubernetes.io/managed-by": "preboarding-bridge"}
     if label_id:

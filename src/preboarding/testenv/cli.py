@@ -11,6 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "testenv", help="start/stop the local test ground (apiserver, etcd, MinIO, SMTP on 127.0.0.1)"
     )
     parser.add_argument("action", choices=["up", "down", "status", "env"], help="what to do")
+    parser.add_argument("--node", action="store_true",
+                        help="up: add a real node (kube-scheduler, containerd, kubelet; needs root and `make node-deps`)")
     parser.set_defaults(handler=_run)
 
 
@@ -22,6 +24,10 @@ def _run(args: argparse.Namespace) -> int:
     ground = Ground.default()
     if args.action == "down":
         ground.stop()
+        # A ground the e2e tests kept (PREBOARDING_KEEP_TESTENV=1) lives inside this one's folder.
+        e2e = Ground(ground.root / "e2e")
+        if e2e.state_file.exists() or (e2e.root / "pids").is_dir():
+            e2e.stop()
         print("test ground stopped")
         return 0
     if args.action == "status":
@@ -36,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     start = time.monotonic()
     try:
-        started = ground.start()
+        started = ground.start(node=args.node)
         from preboarding.testenv.kube import admin_api_client, apply_crd
 
         apply_crd(admin_api_client(ground.info()))
@@ -49,5 +55,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  apiserver  {info.api_server}   kubeconfig {info.kubeconfig}")
     print(f"  minio      http://{info.s3_endpoint}   bucket {info.s3_bucket}")
     print(f"  smtp       {info.smtp_host}:{info.smtp_port}   maildir {info.mail_dir}")
+    if "kubelet" in info.pids:
+        print(f"  node       localhost (kubelet 127.0.0.1:{info.ports['kubelet']}, containerd "
+              f"{ground.root / 'node' / 'containerd.sock'}; project images imported)")
     print(f"  source {ground.root / 'env'} for the environment; `make testenv-down` stops it")
     return 0

@@ -141,28 +141,43 @@ class Ground:
 
     def running(self) -> bool:
         """True when every server of a previous start is alive and answering."""
+        from preboarding.testenv import node
+
         if not self.state_file.exists():
             return False
         try:
             info = self.info()
         except (ValueError, TypeError, KeyError):
             return False
-        if set(info.pids) != set(SERVERS) or not all(_alive(pid) for pid in info.pids.values()):
+        expected = {*SERVERS, *node.NODE_SERVERS} if node.has_node(info) else set(SERVERS)
+        if set(info.pids) != expected or not all(_alive(pid) for pid in info.pids.values()):
             return False
         try:
             self._check_apiserver(info)
+            if node.has_node(info):
+                node.check(info)
         except (OSError, GroundError):
             return False
         return True
 
-    def start(self) -> bool:
-        """Start the ground, or reuse a running one. Returns True if this call started it."""
+    def start(self, node: bool = False) -> bool:
+        """Start the ground, or reuse a running one. Returns True if this call started it.
+
+        ``node=True`` adds a real node (kube-scheduler, containerd, kubelet; see ``node.py``). A running
+        ground without a node is not extended: stop it first.
+        """
+        from preboarding.testenv import node as node_mod
+
         if self.running():
+            if node and not node_mod.has_node(self.info()):
+                raise GroundError(f"a test ground without a node runs in {self.root}: stop it "
+                                  "(`make testenv-down`) and start it again with a node")
             return False
         self.stop()
         self.ensure_binaries()
+        archives = node_mod.ensure_artifacts() if node else None
         try:
-            self._start_all()
+            self._start_all(archives)
         except BaseException:
             self.stop()
             raise
@@ -181,6 +196,9 @@ class Ground:
             for pid_file in pid_dir.glob("*.pid"):
                 with contextlib.suppress(ValueError):
                     pids.setdefault(pid_file.stem, int(pid_file.read_text()))
+        from preboarding.testenv import node
+
+        node.stop(self.root, pids)  # first, and a no-op without a node: takes the node's pids out of `pids`
         for name in reversed([*SERVERS, *sorted(set(pids) - set(SERVERS))]):
             pid = pids.get(name)
             if pid:
@@ -201,8 +219,9 @@ class Ground:
 
     # ---- starting -----------------------------------------------------------------------------
 
-    def _start_all(self) -> None:
-        from preboarding.testenv import certs
+    def _start_all(self, node_archives: list[Path] | None = None) -> None:
+        """Start the servers; with ``node_archives`` (the images to import) also the node."""
+        from preboarding.testenv import certs, node
 
         root = self.root
         for sub in ("pids", "data", "pki", "logs"):
@@ -247,6 +266,7 @@ class Ground:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             "--profiling=false",
+            *(node.apiserver_flags(pki) if node_archives is not None else []),
         ])
         self._wait_apiserver(api_server, pki / "ca.crt", admin_token, pids["kube-apiserver"])
 
@@ -292,6 +312,8 @@ class Ground:
         )
         _make_bucket(info)
         self._wait_controller_manager(info)
+        if node_archives is not None:
+            node.start(self, info, node_archives)
         self.state_file.write_text(info.to_json())
         (root / "env").write_text(
             "# Written by `make testenv`; source it: . .testenv/env\n"

@@ -47,6 +47,32 @@ def test_changed_data_is_an_update() -> None:
     assert decide(stored(manifest("msg_1")), manifest("msg_2", team="Other")) is Decision.UPDATE
 
 
+def test_an_older_delivery_redelivered_after_a_newer_one_is_a_duplicate() -> None:
+    first = stored(manifest("msg_1"))
+    newer = manifest("msg_2", team="Other")
+    applied = stored(newer)
+    for op in build_update_patch(first, newer):
+        if op["path"].startswith("/metadata/annotations/"):
+            key = op["path"].rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
+            applied["metadata"]["annotations"][key] = op["value"]
+    assert applied["metadata"]["annotations"][api.ANNOTATION_RECENT_WEBHOOK_IDS] == "msg_2 msg_1"
+    # HR's retry queue delivers msg_1 again, late: it must not roll the spec back (nor mail again).
+    assert decide(applied, manifest("msg_1")) is Decision.DUPLICATE
+    assert decide(applied, manifest("msg_3")) is Decision.UPDATE
+
+
+def test_recent_deliveries_are_bounded() -> None:
+    existing = stored(manifest("msg_0"))
+    for i in range(1, 30):
+        new = manifest(f"msg_{i}", team=f"Team {i}")
+        ops = {op["path"]: op["value"] for op in build_update_patch(existing, new)}
+        recent = ops["/metadata/annotations/preboarding.dev~1recent-webhook-ids"]
+        existing = stored(new)
+        existing["metadata"]["annotations"][api.ANNOTATION_RECENT_WEBHOOK_IDS] = recent
+    ids = recent.split()
+    assert len(ids) == api.RECENT_WEBHOOK_IDS_KEPT and ids[0] == "msg_29"
+
+
 def test_a_resource_without_our_hash_is_updated() -> None:
     existing = stored(manifest())
     del existing["metadata"]["annotations"]

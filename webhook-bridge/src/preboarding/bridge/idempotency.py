@@ -33,11 +33,18 @@ def decide(existing: dict[str, Any] | None, manifest: dict[str, Any]) -> Decisio
         return Decision.DELETING
     have, want = annotations_of(existing), annotations_of(manifest)
     delivery = want.get(api.ANNOTATION_WEBHOOK_ID)
-    if delivery and have.get(api.ANNOTATION_WEBHOOK_ID) == delivery:
-        return Decision.DUPLICATE
+    if delivery and delivery in recent_deliveries(have):
+        return Decision.DUPLICATE  # a redelivery, even of an older message after a newer one was applied
     if have.get(api.ANNOTATION_PAYLOAD_HASH) == want.get(api.ANNOTATION_PAYLOAD_HASH):
         return Decision.DUPLICATE
     return Decision.UPDATE
+
+
+def recent_deliveries(annotations: dict[str, str]) -> list[str]:
+    """Delivery ids already applied to a resource, newest first."""
+    ids = annotations.get(api.ANNOTATION_RECENT_WEBHOOK_IDS, "").split()
+    latest = annotations.get(api.ANNOTATION_WEBHOOK_ID)
+    return list(dict.fromkeys([latest, *ids] if latest else ids))
 
 
 def _pointer(key: str) -> str:
@@ -58,6 +65,10 @@ def build_update_patch(existing: dict[str, Any], manifest: dict[str, Any]) -> li
     ]
     ours = {k: v for k, v in annotations_of(manifest).items()
             if k in (api.ANNOTATION_PAYLOAD_HASH, api.ANNOTATION_WEBHOOK_ID)}
+    delivery = ours.get(api.ANNOTATION_WEBHOOK_ID)
+    if delivery:
+        seen = [delivery, *recent_deliveries(annotations_of(existing))]
+        ours[api.ANNOTATION_RECENT_WEBHOOK_IDS] = " ".join(list(dict.fromkeys(seen))[: api.RECENT_WEBHOOK_IDS_KEPT])
     if metadata.get("annotations") is None:
         ops.append({"op": "add", "path": "/metadata/annotations", "value": ours})
     else:

@@ -1,0 +1,574 @@
+"""A real node for the test ground: kube-scheduler, containerd + runc and a kubelet, all on 127.0.0.1.
+
+What ../shared/TESTGROUND.md measured on this kind of machine, applied:
+
+- containerd (Debian) with its own config, root, state, socket and runc root under ``<ground>/node/``,
+  ``restrict_oom_score_adj`` (root lacks CAP_SYS_RESOURCE), and a sandbox image built here
+  (``testenv/build-pause.sh``: a static C program in a one-layer OCI image). The only CNI network is a
+  loopback one, so the runtime reports its network ready; every pod of ours uses ``hostNetwork``.
+- kubelet v1.34 (cgroup v1 needs <= 1.34): cgroupfs, address and healthz on 127.0.0.1,
+  ``makeIPTablesUtilChains: false`` (it leaves the firewall alone), relaxed eviction thresholds,
+  ``--hostname-override=localhost`` (the apiserver reaches it by that name: logs and exec work). It
+  authenticates with a client certificate of the ground's CA, ``system:node:localhost`` in
+  ``system:nodes``, bound to the ``system:node`` ClusterRole; the apiserver reaches it with its own
+  client certificate, bound to ``system:kubelet-api-admin``.
+- The project's images (``build/images.sh --archive``, cached by a digest of what goes into them) and
+  the sandbox image are imported into containerd's ``k8s.io`` namespace with ``ctr``; pods use
+  ``imagePullPolicy: Never``.
+
+One node per machine (the kubelet owns the ``kubepods`` cgroups): ``/run/preboarding-testenv-node.json``
+names the ground that has it. Stopping the node removes what it added: its containers and shims, mounts
+under ``<ground>/node/``, the ``kubepods`` cgroups, ``/var/log/containers`` links, the kernel settings the
+kubelet changed, and containerd's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from preboarding.testenv.ground import (
+    HOST,
+    GroundError,
+    GroundInfo,
+    _alive,
+    _check_progress,
+    _free_port,
+    _tail,
+    _terminate,
+    _wait_http,
+    cache_dir,
+    kube_bin_dir,
+    repo_root,
+)
+
+if TYPE_CHECKING:
+    from preboarding.testenv.ground import Ground
+
+# Servers the node adds to the ground, in start order (they stop in reverse, before the control plane).
+NODE_SERVERS = ("kube-scheduler", "containerd", "kubelet")
+NODE_NAME = "localhost"
+PAUSE_VERSION = "1"
+PAUSE_IMAGE = f"localhost/preboarding-pause:{PAUSE_VERSION}"
+PROJECT_IMAGES = ("operator", "renderer")
+# Debian packages the node needs (the Makefile's node-deps installs them).
+NODE_TOOLS = {"containerd": "containerd", "runc": "runc", "ctr": "containerd", "buildah": "buildah",
+              "debootstrap": "debootstrap", "gcc": "gcc"}
+OWNER_FILE = Path(os.environ.get("PREBOARDING_NODE_OWNER_FILE", "/run/preboarding-testenv-node.json"))
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+LEGACY_LOG_DIR = Path("/var/log/containers")
+# The kernel settings the kubelet sets at start (protectKernelDefaults: false); restored on stop.
+KUBELET_SYSCTLS = ("vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
+                   "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes")
+# What goes into the images (see .dockerignore). README.md is copied too, but only becomes the wheel's
+# long description: editing it does not rebuild the images.
+IMAGE_INPUTS = ("Dockerfile.operator", "Dockerfile.renderer", "build/images.sh", "build/pip.conf", "pyproject.toml",
+                "src", "operator/src", "renderer/src", "webhook-bridge/src")
+
+
+def has_node(info: GroundInfo) -> bool:
+    return "kubelet" in info.pids
+
+
+def node_dir(root: Path) -> Path:
+    return root / "node"
+
+
+# ---- artifacts: tools, the sandbox image, the project's images ---------------------------------------
+
+
+def check_tools() -> None:
+    if os.geteuid() != 0:
+        raise GroundError("the test node needs root (containerd, runc and the kubelet manage cgroups and mounts)")
+    missing = sorted({pkg for tool, pkg in NODE_TOOLS.items() if shutil.which(tool) is None})
+    if missing:
+        raise GroundError(f"the test node needs Debian packages {', '.join(missing)}: run `make node-deps`")
+    if not (kube_bin_dir() / "kubelet").exists() or not (kube_bin_dir() / "kube-scheduler").exists():
+        raise GroundError(f"kubelet or kube-scheduler missing in {kube_bin_dir()}: run `make binaries`")
+
+
+def pause_archive() -> Path:
+    """The sandbox image as an OCI archive, built once per PAUSE_VERSION (testenv/build-pause.sh)."""
+    env = {**os.environ, "PAUSE_VERSION": PAUSE_VERSION, "PAUSE_IMAGE": PAUSE_IMAGE,
+           "PREBOARDING_CACHE": str(cache_dir())}
+    out = subprocess.run(["bash", str(repo_root() / "testenv" / "build-pause.sh")], check=True, env=env,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return Path(out.strip().splitlines()[-1])
+
+
+def image_sources_digest(root: Path | None = None) -> str:
+    """sha256 over the paths and contents of every file the images are built from."""
+    root = root or repo_root()
+    digest = hashlib.sha256()
+    for name in IMAGE_INPUTS:
+        top = root / name
+        files = [top] if top.is_file() else sorted(
+            p for p in top.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
+            and not any(part.endswith(".egg-info") for part in p.parts))
+        for path in files:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def project_image_archives() -> list[Path]:
+    """``build/images.sh --archive`` output, reused while the sources digest is unchanged."""
+    digest = image_sources_digest()[:16]
+    out = cache_dir() / f"images-{digest}"
+    archives = [out / f"preboarding-{name}.tar" for name in PROJECT_IMAGES]
+    if all(a.is_file() for a in archives):
+        return archives
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    subprocess.run(["bash", str(repo_root() / "build" / "images.sh"), "--archive", str(partial)], check=True,
+                   cwd=repo_root(), stdout=subprocess.DEVNULL)
+    shutil.rmtree(out, ignore_errors=True)
+    partial.rename(out)
+    for old in cache_dir().glob("images-*"):  # keep one set: each is about 1.5 GB
+        if old != out:
+            shutil.rmtree(old, ignore_errors=True)
+    return archives
+
+
+def ensure_artifacts() -> list[Path]:
+    """Check the tools and build (or find cached) the image archives the node imports."""
+    check_tools()
+    return [pause_archive(), *project_image_archives()]
+
+
+# ---- certificates ---------------------------------------------------------------------------------------
+
+
+def _issue_client_cert(pki: Path, name: str, common_name: str, organizations: Iterable[str] = ()) -> None:
+    """``<pki>/<name>.crt``/``.key``: a client certificate signed by the ground's CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_cert = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
+                        + [x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    (pki / f"{name}.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (pki / f"{name}.key").chmod(0o600)
+    (pki / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def apiserver_flags(pki: Path) -> list[str]:
+    """Issue the apiserver's kubelet client certificate; the flags that make the apiserver use it."""
+    _issue_client_cert(pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client")
+    return [f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}"]
+
+
+# ---- starting -----------------------------------------------------------------------------------------
+
+
+def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
+    """Start scheduler, containerd and kubelet for a ground whose control plane runs; fills info's pids/ports."""
+    root = ground.root
+    node = node_dir(root)
+    _claim(root)
+    for sub in ("containerd/root", "containerd/state", "runc", "cni", "kubelet", "pod-logs"):
+        (node / sub).mkdir(parents=True, exist_ok=True)
+    pki = root / "pki"
+    ports = {name: _free_port() for name in ("kube-scheduler", "kubelet", "kubelet-healthz")}
+    info.ports.update(ports)
+    kbin = kube_bin_dir()
+    _bind_rbac(info)
+
+    info.pids["kube-scheduler"] = ground._spawn("kube-scheduler", [
+        str(kbin / "kube-scheduler"),
+        f"--kubeconfig={info.kubeconfig}",
+        f"--authentication-kubeconfig={info.kubeconfig}", f"--authorization-kubeconfig={info.kubeconfig}",
+        f"--bind-address={HOST}", f"--secure-port={ports['kube-scheduler']}",
+        "--leader-elect=false",
+    ])
+
+    sock = node / "containerd.sock"
+    (node / "containerd.toml").write_text(_containerd_config(node, sock))
+    (node / "cni" / "10-loopback.conflist").write_text(json.dumps(
+        {"cniVersion": "0.4.0", "name": "loopback-only", "plugins": [{"type": "loopback"}]}))
+    info.pids["containerd"] = ground._spawn("containerd", ["containerd", f"--config={node / 'containerd.toml'}"])
+    _wait_containerd(sock, info.pids["containerd"], ground.logs / "containerd.log")
+    for archive in archives:
+        _ctr(sock, "images", "import", str(archive), timeout=600)
+
+    _issue_client_cert(pki, "kubelet", f"system:node:{NODE_NAME}", ["system:nodes"])
+    kubeconfig = node / "kubelet.kubeconfig"
+    _write_cert_kubeconfig(kubeconfig, info.api_server, pki / "ca.crt", pki / "kubelet.crt", pki / "kubelet.key")
+    (node / "kubelet.yaml").write_text(json.dumps(_kubelet_config(node, sock, pki, ports), indent=2))
+    _save_host_state(node)
+    info.pids["kubelet"] = ground._spawn("kubelet", [
+        str(kbin / "kubelet"),
+        f"--config={node / 'kubelet.yaml'}",
+        f"--kubeconfig={kubeconfig}",
+        f"--root-dir={node / 'kubelet'}",
+        f"--cert-dir={node / 'kubelet' / 'pki'}",
+        f"--hostname-override={NODE_NAME}",
+        "--v=1",
+    ])
+    _wait_http("kubelet", f"http://{HOST}:{ports['kubelet-healthz']}/healthz", ground.logs / "kubelet.log",
+               info.pids["kubelet"], timeout=120)
+    _wait_node_ready(info, ground.logs / "kubelet.log")
+
+
+def check(info: GroundInfo) -> None:
+    """Raise unless the kubelet answers its health check (for ``Ground.running``)."""
+    port = info.ports.get("kubelet-healthz")
+    with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=5) as resp:
+        if resp.status != 200:
+            raise GroundError("kubelet not healthy")
+
+
+def _containerd_config(node: Path, sock: Path) -> str:
+    cri = '[plugins."io.containerd.grpc.v1.cri"]'
+    return f"""# Written by the test ground (preboarding.testenv.node); nothing here is shared with a system containerd.
+version = 2
+root = "{node / 'containerd' / 'root'}"
+state = "{node / 'containerd' / 'state'}"
+# opt would create /opt/containerd; the others are snapshotters and runtimes this node does not use.
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.runtime.v1.linux",
+  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+
+[grpc]
+  address = "{sock}"
+
+[metrics]
+  address = ""
+
+{cri}
+  sandbox_image = "{PAUSE_IMAGE}"
+  # root lacks CAP_SYS_RESOURCE here: without this runc fails ("can't get final child's PID from pipe").
+  restrict_oom_score_adj = true
+  stream_server_address = "{HOST}"
+  stream_server_port = "0"
+  disable_apparmor = true
+  enable_selinux = false
+
+{cri[:-1]}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+
+{cri[:-1]}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+{cri[:-1]}.containerd.runtimes.runc.options]
+  Root = "{node / 'runc'}"
+  SystemdCgroup = false
+
+{cri[:-1]}.cni]
+  bin_dir = "/usr/lib/cni"
+  conf_dir = "{node / 'cni'}"
+  max_conf_num = 1
+"""
+
+
+def _kubelet_config(node: Path, sock: Path, pki: Path, ports: Mapping[str, int]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "address": HOST,
+        "port": ports["kubelet"],
+        "readOnlyPort": 0,
+        "healthzBindAddress": HOST,
+        "healthzPort": ports["kubelet-healthz"],
+        "containerRuntimeEndpoint": f"unix://{sock}",
+        "cgroupDriver": "cgroupfs",
+        "failSwapOn": False,
+        # Without this the kubelet adds KUBE-* iptables chains, one of which drops loopback traffic from
+        # non-loopback sources.
+        "makeIPTablesUtilChains": False,
+        "podLogsDir": str(node / "pod-logs"),
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": str(pki / "ca.crt")},
+        },
+        "authorization": {"mode": "Webhook"},
+        # The disk is large but mostly used; the defaults would evict at once.
+        "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "nodefs.inodesFree": "1%",
+                         "imagefs.available": "1%"},
+        "imageGCHighThresholdPercent": 100,
+        "imageGCLowThresholdPercent": 99,
+        "maxPods": 50,
+        "serializeImagePulls": False,
+        "registerNode": True,
+        "rotateCertificates": False,
+    }
+
+
+def _ctr(sock: Path, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["ctr", f"--address={sock}", "--namespace=k8s.io", *args], capture_output=True,
+                            text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise GroundError(f"ctr {' '.join(args)} failed: {result.stderr.strip()}")
+    return result
+
+
+def _wait_containerd(sock: Path, pid: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if sock.exists() and subprocess.run(["ctr", f"--address={sock}", "version"], capture_output=True,
+                                            timeout=10).returncode == 0:
+            return
+        _check_progress("containerd", pid, deadline, log)
+        time.sleep(0.2)
+
+
+def _api(info: GroundInfo, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    ctx = ssl.create_default_context(cafile=str(info.ca_file))
+    req = urllib.request.Request(
+        f"{info.api_server}{path}", method=method, data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": f"Bearer {info.admin_token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+        result: dict[str, Any] = json.loads(resp.read())
+        return result
+
+
+def _bind_rbac(info: GroundInfo) -> None:
+    """Real RBAC for the node: the kubelet as system:node, the apiserver as the kubelet API's admin."""
+    bindings = {
+        "preboarding-testenv:node": ("system:node", "Group", "system:nodes"),
+        "preboarding-testenv:apiserver-kubelet-client": ("system:kubelet-api-admin", "User",
+                                                         "kube-apiserver-kubelet-client"),
+    }
+    for name, (role, kind, subject) in bindings.items():
+        body = {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": subject}],
+        }
+        try:
+            _api(info, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", body)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:
+                raise
+
+
+def _wait_node_ready(info: GroundInfo, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            node = _api(info, "GET", f"/api/v1/nodes/{NODE_NAME}")
+            conditions = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
+            if conditions.get("Ready") == "True":
+                return
+        except (OSError, urllib.error.URLError):
+            pass
+        _check_progress("kubelet", info.pids["kubelet"], deadline, log)
+        time.sleep(0.5)
+
+
+def _write_cert_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path) -> None:
+    import yaml
+
+    config = {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "testenv", "cluster": {"server": server, "certificate-authority": str(ca)}}],
+        "users": [{"name": "node", "user": {"client-certificate": str(cert), "client-key": str(key)}}],
+        "contexts": [{"name": "testenv", "context": {"cluster": "testenv", "user": "node"}}],
+        "current-context": "testenv",
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.chmod(0o600)
+
+
+def _save_host_state(node: Path) -> None:
+    """Record what the kubelet will change on the host, so that stopping the node puts it back."""
+    state = node / "host-state.json"
+    if state.exists():
+        return
+    sysctls = {}
+    for key in KUBELET_SYSCTLS:
+        with contextlib.suppress(OSError):
+            sysctls[key] = (Path("/proc/sys") / key).read_text().strip()
+    state.write_text(json.dumps({"sysctls": sysctls, "legacy_log_dir_existed": LEGACY_LOG_DIR.exists()}))
+
+
+# ---- ownership: one node per machine --------------------------------------------------------------------
+
+
+def _owner() -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(OWNER_FILE.read_text())
+        return data
+    except (OSError, ValueError):
+        return {}
+
+
+def _node_pids(root: Path) -> dict[str, int]:
+    pids = {}
+    for name in NODE_SERVERS:
+        with contextlib.suppress(OSError, ValueError):
+            pids[name] = int((root / "pids" / f"{name}.pid").read_text())
+    return pids
+
+
+def _claim(root: Path) -> None:
+    owner = _owner().get("root")
+    if owner and Path(owner) != root:
+        alive = [name for name, pid in _node_pids(Path(owner)).items() if _alive(pid)]
+        if alive:
+            raise GroundError(f"the test ground in {owner} runs a node ({', '.join(alive)}); one node per machine: "
+                              f"stop it first (PREBOARDING_TESTENV_DIR={owner} preboarding testenv down)")
+        # A node that died without cleaning up: what it left behind is ours to clean now.
+        _cleanup_host()
+    OWNER_FILE.write_text(json.dumps({"root": str(root), "pid": os.getpid()}))
+
+
+# ---- stopping -----------------------------------------------------------------------------------------
+
+
+def stop(root: Path, pids: dict[str, int]) -> None:
+    """Stop the node of the ground in ``root`` (a no-op without one); removes the node's pids from ``pids``."""
+    node = node_dir(root)
+    node_pids = {name: pids.pop(name) for name in NODE_SERVERS if name in pids}
+    owned = _owner().get("root") == str(root)
+    if not node_pids and not node.exists() and not owned:
+        return
+    for name in ("kubelet", "kube-scheduler"):
+        if name in node_pids:
+            _terminate(node_pids[name])
+    sock = node / "containerd.sock"
+    containerd = node_pids.get("containerd")
+    if containerd and _alive(containerd) and sock.exists():
+        _remove_containers(sock)
+    if containerd:
+        _terminate(containerd)
+    _kill_leftovers(node, sock)
+    problems = _unmount_all(node)
+    if owned or not _owner():
+        problems += _cleanup_host(node)
+        with contextlib.suppress(FileNotFoundError):
+            if _owner().get("root") == str(root):
+                OWNER_FILE.unlink()
+    if problems:
+        raise GroundError("the test node left things behind (not removed): " + "; ".join(problems))
+    shutil.rmtree(node, ignore_errors=True)
+
+
+def _remove_containers(sock: Path) -> None:
+    """Kill and delete every task and container of the k8s.io namespace through containerd."""
+    tasks = _ctr(sock, "tasks", "ls", "-q", check=False).stdout.split()
+    for task in tasks:
+        _ctr(sock, "tasks", "kill", "--signal", "SIGKILL", task, check=False)
+    for task in tasks:
+        for _ in range(50):
+            if _ctr(sock, "tasks", "delete", "--force", task, check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+    for container in _ctr(sock, "containers", "ls", "-q", check=False).stdout.split():
+        _ctr(sock, "containers", "delete", container, check=False)
+
+
+def _kill_leftovers(node: Path, sock: Path) -> None:
+    """Container processes and shims that outlived containerd: by runc's state and the shims' address."""
+    runc_root = node / "runc"
+    if runc_root.is_dir():
+        for ns_root in [runc_root, *[p for p in runc_root.iterdir() if p.is_dir()]]:
+            listed = subprocess.run(["runc", f"--root={ns_root}", "list", "-q"], capture_output=True, text=True)
+            for cid in listed.stdout.split() if listed.returncode == 0 else []:
+                subprocess.run(["runc", f"--root={ns_root}", "delete", "--force", cid], capture_output=True)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        # containerd-shim-runc-v2 -namespace k8s.io -id <id> -address <our socket>
+        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and str(sock).encode() in argv:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
+def _mount_points() -> list[str]:
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        raw = line.split()[4]
+        points.append(raw.encode().decode("unicode_escape"))  # \040 and friends
+    return points
+
+
+def _unmount_all(node: Path) -> list[str]:
+    """Unmount everything under the node's folder, deepest first; returns what could not be unmounted."""
+    prefix = str(node)
+    for _ in range(5):
+        under = [p for p in _mount_points() if p == prefix or p.startswith(prefix + "/")]
+        if not under:
+            return []
+        for point in sorted(set(under), key=lambda p: p.count("/"), reverse=True):
+            if subprocess.run(["umount", point], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", point], capture_output=True)
+    left = [p for p in _mount_points() if p == prefix or p.startswith(prefix + "/")]
+    return [f"mounted: {p}" for p in left]
+
+
+def _cleanup_host(node: Path | None = None) -> list[str]:
+    """Remove the kubepods cgroups and log links, restore the kernel settings; returns what is left."""
+    problems: list[str] = []
+    for top in sorted(CGROUP_ROOT.glob("*/kubepods")):
+        dirs = sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
+        for cgroup in [*dirs, top]:
+            for _ in range(50):
+                try:
+                    cgroup.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                problems.append(f"cgroup {cgroup}")
+    state: dict[str, Any] = {}
+    if node is not None:
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads((node / "host-state.json").read_text())
+    for key, value in state.get("sysctls", {}).items():
+        with contextlib.suppress(OSError):
+            (Path("/proc/sys") / key).write_text(value)
+    if LEGACY_LOG_DIR.is_dir() and node is not None:
+        for link in LEGACY_LOG_DIR.iterdir():
+            if link.is_symlink() and os.readlink(link).startswith(str(node) + "/"):
+                link.unlink()
+        if state.get("legacy_log_dir_existed") is False:
+            with contextlib.suppress(OSError):
+                LEGACY_LOG_DIR.rmdir()
+    return problems
+
+
+def kubelet_log_tail(root: Path) -> str:
+    return _tail(root / "logs" / "kubelet.log", 30)
