@@ -296,6 +296,28 @@ def test_existing_secrets_are_referenced_not_copied(helm: str) -> None:
     assert env["PREBOARDING_S3_ACCESS_KEY"]["secretKeyRef"] == {"name": "store-keys", "key": "id"}
 
 
+def test_jobs_get_the_existing_secrets_the_chart_names(helm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From chart values to the stage Job: keys by secretKeyRef, Google's JSON as a mounted file."""
+    jobs = pytest.importorskip("preboarding.operator.jobs")
+    settings = pytest.importorskip("preboarding.operator.settings")
+    from preboarding.api.stages import Stage
+
+    docs = render(helm, {"renderer": {"openai": {"existingSecret": "openai", "existingSecretKey": "token"},
+                                      "google": {"existingSecret": "gcp", "existingSecretKey": "sa.json"}}})
+    for name in [n for n in os.environ if n.startswith("PREBOARDING_")]:
+        monkeypatch.delenv(name)
+    for key, value in one(docs, "ConfigMap", f"{FULL}-operator")["data"].items():
+        monkeypatch.setenv(key, value)
+    job = jobs.build_stage_job(namespace=NAMESPACE, video="v", uid="u", stage=Stage.SCRIPT, inputs_hash="h", run=1,
+                               settings=settings.OperatorSettings())
+    pod = job["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert env["OPENAI_API_KEY"]["valueFrom"] == {"secretKeyRef": {"name": "openai", "key": "token"}}
+    assert env["GOOGLE_APPLICATION_CREDENTIALS"]["value"].endswith("/credentials.json")
+    assert {"secretName": "gcp", "items": [{"key": "sa.json", "path": "credentials.json"}]} in [
+        v.get("secret") for v in pod["volumes"]]
+
+
 def test_rendered_settings_are_accepted_by_the_components(helm: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The ConfigMaps' keys and values are the ones the operator's and bridge's Settings classes read."""
     operator_settings = pytest.importorskip("preboarding.operator.settings")
