@@ -52,8 +52,8 @@ for name in operator renderer; do
   buildah bud --quiet --isolation chroot --pull=never --layers \
     --volume "$HOST_CA:/run/host-ca.crt:ro" --volume "$PWD/build/pip.conf:/etc/pip.conf:ro" \
     -f "Dockerfile.$name" -t "$image" . >/dev/null
-  size="$(buildah inspect --type image --format '{{.Size}}' "$image" 2>/dev/null || true)"
-  echo "images: $image built in $((SECONDS - start)) s${size:+ ($((size / 1024 / 1024)) MiB)}" >&2
+  size="$(buildah images --format '{{.Size}}' "$image" 2>/dev/null | head -1)"
+  echo "images: $image built in $((SECONDS - start)) s${size:+ ($size)}" >&2
   if [[ -n "$ARCHIVE_DIR" ]]; then
     rm -f "$ARCHIVE_DIR/preboarding-$name.tar"
     buildah push --quiet "$image" "oci-archive:$ARCHIVE_DIR/preboarding-$name.tar:$image"

@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("action", choices=["up", "down", "status", "env"], help="what to do")
     parser.add_argument("--node", action="store_true",
-                        help="up: add a real node (kube-scheduler, containerd, kubelet; needs root and `make node-deps`)")
+                        help="up: add a real node (kube-scheduler, containerd, kubelet; root, `make node-deps`)")
     parser.set_defaults(handler=_run)
 
 
@@ -45,7 +45,8 @@ def _run(args: argparse.Namespace) -> int:
         started = ground.start(node=args.node)
         from preboarding.testenv.kube import admin_api_client, apply_crd
 
-        apply_crd(admin_api_client(ground.info()))
+        if not args.node:  # a ground with a node is for `helm install`, which brings the CRDs itself
+            apply_crd(admin_api_client(ground.info()))
     except GroundError as exc:
         print(f"testenv: {exc}", file=sys.stderr)
         return 1
@@ -58,5 +59,6 @@ def _run(args: argparse.Namespace) -> int:
     if "kubelet" in info.pids:
         print(f"  node       localhost (kubelet 127.0.0.1:{info.ports['kubelet']}, containerd "
               f"{ground.root / 'node' / 'containerd.sock'}; project images imported)")
+        print("             no CRDs applied: `helm install` the chart (see tests/e2e/conftest.py for the values)")
     print(f"  source {ground.root / 'env'} for the environment; `make testenv-down` stops it")
     return 0

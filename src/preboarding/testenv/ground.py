@@ -175,7 +175,7 @@ class Ground:
             return False
         self.stop()
         self.ensure_binaries()
-        archives = node_mod.ensure_artifacts() if node else None
+        archives = node_mod.ensure_artifacts(self.root) if node else None
         try:
             self._start_all(archives)
         except BaseException:

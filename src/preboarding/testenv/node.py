@@ -70,6 +70,11 @@ NODE_TOOLS = {"containerd": "containerd", "runc": "runc", "ctr": "containerd", "
 OWNER_FILE = Path(os.environ.get("PREBOARDING_NODE_OWNER_FILE", "/run/preboarding-testenv-node.json"))
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 LEGACY_LOG_DIR = Path("/var/log/containers")
+# Fixed paths outside the ground's folder that the node creates (kubelet: device-plugin socket and the
+# legacy log links; containerd: the shims' socket folder); removed on stop if they did not exist before.
+SHIM_SOCKETS = Path("/run/containerd/s")
+HOST_PATHS = (Path("/var/lib/kubelet/device-plugins"), Path("/var/lib/kubelet"), LEGACY_LOG_DIR, SHIM_SOCKETS,
+              Path("/run/containerd"))
 # The kernel settings the kubelet sets at start (protectKernelDefaults: false); restored on stop.
 KUBELET_SYSCTLS = ("vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
                    "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes")
@@ -143,9 +148,11 @@ def project_image_archives() -> list[Path]:
     return archives
 
 
-def ensure_artifacts() -> list[Path]:
-    """Check the tools and build (or find cached) the image archives the node imports."""
+def ensure_artifacts(root: Path | None = None) -> list[Path]:
+    """Check the tools (and that no other ground's node runs) and build or find the archives the node imports."""
     check_tools()
+    if root is not None:
+        _check_free(root)
     return [pause_archive(), *project_image_archives()]
 
 
@@ -201,6 +208,7 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
     _claim(root)
     for sub in ("containerd/root", "containerd/state", "runc", "cni", "kubelet", "pod-logs"):
         (node / sub).mkdir(parents=True, exist_ok=True)
+    _save_host_state(node)
     pki = root / "pki"
     ports = {name: _free_port() for name in ("kube-scheduler", "kubelet", "kubelet-healthz")}
     info.ports.update(ports)
@@ -221,14 +229,12 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
         {"cniVersion": "0.4.0", "name": "loopback-only", "plugins": [{"type": "loopback"}]}))
     info.pids["containerd"] = ground._spawn("containerd", ["containerd", f"--config={node / 'containerd.toml'}"])
     _wait_containerd(sock, info.pids["containerd"], ground.logs / "containerd.log")
-    for archive in archives:
-        _ctr(sock, "images", "import", str(archive), timeout=600)
+    _import_images(sock, archives)
 
     _issue_client_cert(pki, "kubelet", f"system:node:{NODE_NAME}", ["system:nodes"])
     kubeconfig = node / "kubelet.kubeconfig"
     _write_cert_kubeconfig(kubeconfig, info.api_server, pki / "ca.crt", pki / "kubelet.crt", pki / "kubelet.key")
     (node / "kubelet.yaml").write_text(json.dumps(_kubelet_config(node, sock, pki, ports), indent=2))
-    _save_host_state(node)
     info.pids["kubelet"] = ground._spawn("kubelet", [
         str(kbin / "kubelet"),
         f"--config={node / 'kubelet.yaml'}",
@@ -258,7 +264,7 @@ version = 2
 root = "{node / 'containerd' / 'root'}"
 state = "{node / 'containerd' / 'state'}"
 # opt would create /opt/containerd; the others are snapshotters and runtimes this node does not use.
-disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.runtime.v1.linux",
+disabled_plugins = ["io.containerd.internal.v1.opt",
   "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
   "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
 
@@ -337,6 +343,19 @@ def _ctr(sock: Path, *args: str, timeout: float = 60, check: bool = True) -> sub
     return result
 
 
+def _import_images(sock: Path, archives: list[Path]) -> None:
+    """``ctr images import`` of every archive into the k8s.io namespace, in parallel (unpacking is most of it)."""
+    procs = [(a, subprocess.Popen(["ctr", f"--address={sock}", "--namespace=k8s.io", "images", "import", str(a)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)) for a in archives]
+    failed = []
+    for archive, proc in procs:
+        _, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            failed.append(f"{archive.name}: {err.strip()}")
+    if failed:
+        raise GroundError("ctr images import failed: " + "; ".join(failed))
+
+
 def _wait_containerd(sock: Path, pid: int, log: Path) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -347,11 +366,12 @@ def _wait_containerd(sock: Path, pid: int, log: Path) -> None:
         time.sleep(0.2)
 
 
-def _api(info: GroundInfo, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def _api(info: GroundInfo, method: str, path: str, body: dict[str, Any] | None = None,
+         content_type: str = "application/json") -> dict[str, Any]:
     ctx = ssl.create_default_context(cafile=str(info.ca_file))
     req = urllib.request.Request(
         f"{info.api_server}{path}", method=method, data=json.dumps(body).encode() if body else None,
-        headers={"Authorization": f"Bearer {info.admin_token}", "Content-Type": "application/json"})
+        headers={"Authorization": f"Bearer {info.admin_token}", "Content-Type": content_type})
     with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
         result: dict[str, Any] = json.loads(resp.read())
         return result
@@ -385,11 +405,15 @@ def _wait_node_ready(info: GroundInfo, log: Path) -> None:
             node = _api(info, "GET", f"/api/v1/nodes/{NODE_NAME}")
             conditions = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
             if conditions.get("Ready") == "True":
-                return
+                break
         except (OSError, urllib.error.URLError):
             pass
         _check_progress("kubelet", info.pids["kubelet"], deadline, log)
         time.sleep(0.5)
+    # The apiserver's TaintNodesByCondition admission taints every new node not-ready; the node lifecycle
+    # controller that would lift it is off in this ground (it would also taint and evict on a slow heartbeat).
+    _api(info, "PATCH", f"/api/v1/nodes/{NODE_NAME}", {"spec": {"taints": None}},
+         content_type="application/merge-patch+json")
 
 
 def _write_cert_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path) -> None:
@@ -415,7 +439,7 @@ def _save_host_state(node: Path) -> None:
     for key in KUBELET_SYSCTLS:
         with contextlib.suppress(OSError):
             sysctls[key] = (Path("/proc/sys") / key).read_text().strip()
-    state.write_text(json.dumps({"sysctls": sysctls, "legacy_log_dir_existed": LEGACY_LOG_DIR.exists()}))
+    state.write_text(json.dumps({"sysctls": sysctls, "created": [str(p) for p in HOST_PATHS if not p.exists()]}))
 
 
 # ---- ownership: one node per machine --------------------------------------------------------------------
@@ -437,13 +461,20 @@ def _node_pids(root: Path) -> dict[str, int]:
     return pids
 
 
-def _claim(root: Path) -> None:
+def _check_free(root: Path) -> bool:
+    """Raise if another ground's node runs; True if another ground's node died without cleaning up."""
     owner = _owner().get("root")
-    if owner and Path(owner) != root:
-        alive = [name for name, pid in _node_pids(Path(owner)).items() if _alive(pid)]
-        if alive:
-            raise GroundError(f"the test ground in {owner} runs a node ({', '.join(alive)}); one node per machine: "
-                              f"stop it first (PREBOARDING_TESTENV_DIR={owner} preboarding testenv down)")
+    if not owner or Path(owner) == root:
+        return False
+    alive = [name for name, pid in _node_pids(Path(owner)).items() if _alive(pid)]
+    if alive:
+        raise GroundError(f"the test ground in {owner} runs a node ({', '.join(alive)}); one node per machine: "
+                          f"stop it first (PREBOARDING_TESTENV_DIR={owner} preboarding testenv down)")
+    return True
+
+
+def _claim(root: Path) -> None:
+    if _check_free(root):
         # A node that died without cleaning up: what it left behind is ours to clean now.
         _cleanup_host()
     OWNER_FILE.write_text(json.dumps({"root": str(root), "pid": os.getpid()}))
@@ -513,6 +544,12 @@ def _kill_leftovers(node: Path, sock: Path) -> None:
         if argv and argv[0].endswith(b"containerd-shim-runc-v2") and str(sock).encode() in argv:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(proc.name), signal.SIGKILL)
+            args = [a.decode() for a in argv]
+            if "-namespace" in args and "-id" in args:
+                # Its socket, which a shim removes only when it exits cleanly (containerd 1.6's fixed location).
+                key = os.path.join(str(sock), args[args.index("-namespace") + 1], args[args.index("-id") + 1])
+                with contextlib.suppress(FileNotFoundError):
+                    (SHIM_SOCKETS / hashlib.sha256(key.encode()).hexdigest()).unlink()
 
 
 def _mount_points() -> list[str]:
@@ -564,9 +601,12 @@ def _cleanup_host(node: Path | None = None) -> list[str]:
         for link in LEGACY_LOG_DIR.iterdir():
             if link.is_symlink() and os.readlink(link).startswith(str(node) + "/"):
                 link.unlink()
-        if state.get("legacy_log_dir_existed") is False:
-            with contextlib.suppress(OSError):
-                LEGACY_LOG_DIR.rmdir()
+    for created in map(Path, state.get("created", [])):  # deepest first, as HOST_PATHS lists them
+        if created.name == "device-plugins":
+            with contextlib.suppress(FileNotFoundError):
+                (created / "kubelet.sock").unlink()
+        with contextlib.suppress(OSError):  # only if empty: never someone else's files
+            created.rmdir()
     return problems
 
 

@@ -1,0 +1,158 @@
+"""The chart on a real node, end to end: what a platform engineer and a new hire see.
+
+``helm install`` on the ground's node (kubelet + containerd + runc, the project's images imported), a
+signed "new hire" webhook to the bridge pod, five renderer Jobs run as real containers, the email in the
+SMTP server, the video behind its presigned link, and the new hire's stored data gone after deletion.
+Only with PREBOARDING_E2E=1 (``make e2e``); see conftest.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import mailbox
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from preboarding.storage import S3Store, StoreSettings
+from preboarding.testenv.ground import GroundInfo, repo_root
+from tests.integration.renderer.media import assert_playable_video
+
+from .conftest import RELEASE, Phases, Release
+
+EXAMPLE = repo_root() / "examples" / "new-hire.json"
+
+
+def _request(url: str, method: str = "GET", body: bytes = b"", headers: dict[str, str] | None = None
+             ) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, data=body if method != "GET" else None, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _signed(secret: str, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers, signed by the reference library as an HR system would."""
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    now = dt.datetime.now(dt.UTC)
+    return {"content-type": "application/json", "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(secret).sign(webhook_id, now, body.decode())}
+
+
+def _store(ground: GroundInfo) -> S3Store:
+    return S3Store(StoreSettings(endpoint=ground.s3_endpoint, access_key=ground.s3_access_key,
+                                 secret_key=ground.s3_secret_key, bucket=ground.s3_bucket, region=ground.s3_region))
+
+
+def _email_with(ground: GroundInfo, needle: str) -> tuple[Message, str] | None:
+    """The message in the SMTP server's Maildir whose text carries ``needle`` (the video's key), and that text."""
+    for message in mailbox.Maildir(ground.mail_dir, create=False):
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                text = payload.decode() if isinstance(payload, bytes) else ""
+                if needle in text:
+                    return message, text
+    return None
+
+
+@pytest.mark.timeout(3600)
+def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
+        release: Release, node_ground: GroundInfo, phases: Phases, image_archives: list[Path],
+        tmp_path: Path) -> None:
+    ground = node_ground
+    # The operator and the bridge run as pods from our images, on the node, next to nothing else.
+    pods = release.kubectl("get", "pods", "-o", "wide")
+    assert re.search(r"-operator-\S+\s+1/1\s+Running", pods) and re.search(r"-bridge-\S+\s+1/1\s+Running", pods), pods
+    status, health = _request(f"{release.bridge_url}/health")
+    assert status == 200, health
+
+    # 1. The HR system posts a signed "new hire" webhook to the bridge pod.
+    body = EXAMPLE.read_bytes()
+    sent = time.monotonic()
+    status, answer = _request(f"{release.bridge_url}/webhooks/user-onboarding", "POST", body,
+                              _signed(release.webhook_secret, body))
+    assert status == 202 and answer["status"] == "queued", answer
+    job_id = answer["job_id"]
+    # The video's key holds the resource's uid: an email from an earlier run (a kept ground) never matches.
+    uid = json.loads(release.kubectl("get", "ov", job_id, "-o", "json"))["metadata"]["uid"]
+    video_key = f"{release.namespace}/{job_id}/{uid}/video.mp4"
+
+    # 2. The operator renders it with one Job per stage on the real kubelet: watch the status and the mail.
+    succeeded_at = email_at = None
+    job: dict[str, Any] = {}
+    while time.monotonic() - sent < 600 and not (succeeded_at and email_at):
+        _, job = _request(f"{release.bridge_url}/jobs/{job_id}/status")
+        assert job.get("phase") != "Failed", f"{job}\n{release.diagnostics()}"
+        if job.get("phase") == "Succeeded" and succeeded_at is None:
+            succeeded_at = time.monotonic()
+        if email_at is None and _email_with(ground, video_key):
+            email_at = time.monotonic()
+        time.sleep(0.25)
+    assert succeeded_at, f"not Succeeded after 600 s: {job}\n{release.diagnostics()}"
+    assert email_at, f"no email with {video_key} in {ground.mail_dir}\n{release.diagnostics()}"
+    phases.seconds["webhook -> Succeeded"] = succeeded_at - sent
+    phases.seconds["webhook -> email (seen)"] = email_at - sent
+    assert job["progress"] == "5/5" and [s["state"] for s in job["stages"]] == ["Succeeded"] * 5, job
+    status_doc = json.loads(release.kubectl("get", "ov", job_id, "-o", "json"))["status"]
+    assert status_doc["videoKey"] == video_key, status_doc
+
+    # Every stage ran as a container of the renderer image on the node.
+    ran = json.loads(release.kubectl("get", "pods", "-l", f"preboarding.dev/video={job_id}", "-o", "json"))["items"]
+    assert sorted(p["metadata"]["labels"]["preboarding.dev/stage"] for p in ran) == [
+        "audio", "compose", "notify", "script", "slides"]
+    for pod in ran:
+        assert pod["spec"]["nodeName"] == "localhost" and pod["status"]["phase"] == "Succeeded"
+        [container] = pod["status"]["containerStatuses"]
+        assert container["image"].endswith("preboarding-renderer:0.1.0"), container["image"]
+        assert container["state"]["terminated"]["exitCode"] == 0
+
+    # 3. The email reached the new hire, with a presigned link that serves a playable video.
+    found = _email_with(ground, video_key)
+    assert found
+    message, text = found
+    assert "priya.raman@example.com" in message["To"]
+    link = re.search(r"(http://\S+video\.mp4\?\S+)", text)
+    assert link, text
+    video = tmp_path / "video.mp4"
+    with urllib.request.urlopen(link.group(1), timeout=30) as response:
+        video.write_bytes(response.read())
+    store = _store(ground)
+    prefix = status_doc["storagePrefix"]
+    captions = tmp_path / "captions.vtt"
+    store.get_file(prefix + "captions.vtt", captions)
+    assert_playable_video(video, captions, json.loads(store.get_bytes(prefix + "audio/timeline.json")))
+
+    # 4. HR deletes the job: the operator's finalizer removes the new hire's stored data, then the video goes.
+    # (Before `helm uninstall`: uninstalling first removes the operator, and the video would keep its
+    # finalizer and its stored objects; see the README.)
+    status, answer = _request(f"{release.bridge_url}/jobs/{job_id}", "DELETE", b"",
+                              _signed(release.webhook_secret, b""))
+    assert status == 202, answer
+    deadline = time.monotonic() + 120
+    while "NotFound" not in release.kubectl("get", "ov", job_id, check=False):
+        assert time.monotonic() < deadline, release.diagnostics()
+        time.sleep(0.5)
+    assert store.list(prefix) == [], [o.key for o in store.list(prefix)]
+
+    # 5. helm uninstall removes the workloads; the CRDs stay (helm.sh/resource-policy: keep).
+    start = time.monotonic()
+    release.run("uninstall", RELEASE, "--namespace", release.namespace, "--wait")
+    phases.seconds["helm uninstall --wait"] = time.monotonic() - start
+    assert "No resources found" in release.kubectl("get", "deployments,jobs,ov", check=False)
+    assert "onboardingvideos.preboarding.dev" in release.kubectl("get", "crd", "-o", "name")
+
+    sizes = ", ".join(f"{a.stem} {a.stat().st_size / 2**20:.0f} MiB" for a in image_archives)
+    print(f"\ne2e phases (wall time):\n{phases.report()}\nimage archives (oci, gzip layers): {sizes}")
