@@ -126,3 +126,26 @@ def test_an_unreachable_mail_server_is_retryable(ground: GroundInfo, store: S3St
     result = run(ground, "notify", name, uid, PREBOARDING_SMTP_PORT="9")
     assert result.returncode == 75
     assert json.loads(store.get_bytes(prefix + record_key(STAGES[-1])))["reason"] == "ProviderUnavailable"
+
+
+def test_links_are_signed_for_the_public_endpoint(ground: GroundInfo, store: S3Store, tmp_path: Path) -> None:
+    """New hires reach the store by another name than the Jobs do; the link is signed for that name."""
+    name, uid = "public", str(uuid.uuid4())
+    email = f"public-{uid[:8]}@example.com"
+    prefix = video_prefix(NAMESPACE, name, uid)
+    store.put_bytes(prefix + INPUT_KEY, json.dumps(video_doc(name, uid, email)).encode())
+    for stage in STAGES[:-1]:
+        assert run(ground, stage.value, name, uid).returncode == 0
+    port = ground.s3_endpoint.rsplit(":", 1)[1]
+    public = f"http://localhost:{port}"  # same MinIO, another host name: the signature covers the host
+    assert run(ground, "notify", name, uid, PREBOARDING_S3_PUBLIC_ENDPOINT=public).returncode == 0
+    [msg] = mails_to(ground, email)
+    link = re.search(r"(http://\S+video\.mp4\?\S+)", msg.get_payload(0).get_payload(decode=True).decode())
+    assert link and link.group(1).startswith(f"{public}/")
+    with urllib.request.urlopen(link.group(1), timeout=10) as response:
+        assert response.read() == store.get_bytes(prefix + "video.mp4")
+    # The same signature presented under the internal name is refused: it was made for the public one.
+    internal = link.group(1).replace(public, f"http://{ground.s3_endpoint}")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(internal, timeout=10)
+    assert refused.value.code == 403
