@@ -85,6 +85,12 @@ def test_every_stage_as_a_job_runs_it(ground: GroundInfo, store: S3Store, tmp_pa
     assert link, body
     with urllib.request.urlopen(link.group(1), timeout=10) as response:
         assert response.read() == video.read_bytes()
+    # The HTML part shows the thumbnail, itself a presigned link, as a picture that opens the video.
+    html_part = msg.get_payload(1).get_payload(decode=True).decode()
+    thumb = re.search(r'<img src="([^"]+)"', html_part)
+    assert thumb, html_part
+    with urllib.request.urlopen(thumb.group(1).replace("&amp;", "&"), timeout=10) as response:
+        assert response.read()[:3] == b"\xff\xd8\xff"  # a JPEG
     tampered = link.group(1).replace("X-Amz-Signature=", "X-Amz-Signature=0")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(tampered, timeout=10)

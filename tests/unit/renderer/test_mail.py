@@ -26,6 +26,14 @@ def test_welcome_email_is_personal_with_both_parts(spec: OnboardingVideoSpec) ->
     assert derive_palette("#0F766E").accent in email.html
 
 
+def test_the_thumbnail_opens_the_video(spec: OnboardingVideoSpec) -> None:
+    thumb = "https://media.example.com/b/thumbnail.jpg?X-Amz-Signature=1&a=<b>"
+    email = build_welcome_email(spec, LINK, EXPIRES, "hr@example.com", thumbnail=thumb)
+    escaped = thumb.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f'<a href="{LINK.replace("&", "&amp;")}"><img src="{escaped}"' in email.html
+    assert "<img" not in build_welcome_email(spec, LINK, EXPIRES, "hr@example.com").html
+
+
 def test_html_escapes_employee_data(spec: OnboardingVideoSpec) -> None:
     e = spec.employee.model_copy(update={"name": "<script>alert(1)</script> & Co", "role": 'Dev "ops" <b>'})
     email = build_welcome_email(spec.model_copy(update={"employee": e}), LINK, EXPIRES, "hr@example.com")

@@ -34,8 +34,13 @@ class Email:
     to_name: str = ""
 
 
-def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.datetime, sender: str) -> Email:
-    """The new hire's email: plain text and HTML, personalized, in the company's colour."""
+def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.datetime, sender: str,
+                        thumbnail: str | None = None) -> Email:
+    """The new hire's email: plain text and HTML, personalized, in the company's colour.
+
+    ``thumbnail`` is a link to the video's first frame, shown in the HTML part as a picture that opens
+    the video.
+    """
     e, c = spec.employee, spec.company
     first = first_name(e.name)
     start = spoken_date(e.start_date)
@@ -55,8 +60,13 @@ def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.dat
     p = derive_palette(c.brand_color)
     values = {"lang": e.language, "company": c.name, "first": first, "role": e.role, "meet": meet,
               "link": link, "until": until, "start": start}
-    html_body = WELCOME_HTML.substitute(
-        {k: html.escape(v, quote=True) for k, v in values.items()}, accent=p.accent, on_accent=p.on_accent)
+    escaped = {k: html.escape(v, quote=True) for k, v in values.items()}
+    picture = ""
+    if thumbnail:
+        picture = (f'<p style="margin:24px 0 0;"><a href="{escaped["link"]}"><img src="{html.escape(thumbnail)}"'
+                   ' width="536" alt="Your welcome video" style="display:block;width:100%;height:auto;'
+                   'border-radius:6px;border:0;"></a></p>\n')
+    html_body = WELCOME_HTML.substitute(escaped, accent=p.accent, on_accent=p.on_accent, thumbnail=picture)
     return Email(sender=sender, to=str(e.email), to_name=e.name, subject=subject, text=text, html=html_body)
 
 

@@ -226,7 +226,9 @@ def run_notify(work: VideoWork) -> Outcome:
     link = work.store.presigned_get_url(work.key(VIDEO_KEY), expiry)
     expires_at = dt.datetime.now(dt.UTC) + expiry
     sender = work.sender or mail.make_sender(settings)
-    email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from)
+    thumbnail = (work.store.presigned_get_url(work.key(THUMBNAIL_KEY), expiry)
+                 if work.store.exists(work.key(THUMBNAIL_KEY)) else None)
+    email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from, thumbnail)
     try:
         message_id = sender.send(email)
     except PermanentFailure as exc:
