@@ -25,7 +25,8 @@ _TEXT_TARGET = 12.0
 _MUTED_TARGET = 5.5
 
 
-def _rgb(hex_color: str) -> tuple[int, int, int]:
+def hex_to_rgb(hex_color: str) -> tuple[int, int, int]:
+    """The (r, g, b) bytes of a ``"#RRGGBB"`` colour."""
     match = _HEX.match(hex_color.strip())
     if match is None:
         raise ValueError(f'colour {hex_color!r} is not of the form "#RRGGBB"')
@@ -40,17 +41,12 @@ def _hex(rgb: Sequence[float]) -> str:
 
 def normalize_hex(hex_color: str) -> str:
     """``hex_color`` as upper-case ``"#RRGGBB"``; raises ``ValueError`` if it is not a 6-digit hex colour."""
-    return _hex(_rgb(hex_color))
-
-
-def hex_to_rgb(hex_color: str) -> tuple[int, int, int]:
-    """The (r, g, b) bytes of a ``"#RRGGBB"`` colour."""
-    return _rgb(hex_color)
+    return _hex(hex_to_rgb(hex_color))
 
 
 def mix(a_hex: str, b_hex: str, amount: float) -> str:
     """Blend ``amount`` (0..1) of colour ``b`` into colour ``a``, in sRGB."""
-    a, b = _rgb(a_hex), _rgb(b_hex)
+    a, b = hex_to_rgb(a_hex), hex_to_rgb(b_hex)
     return _hex([x + (y - x) * amount for x, y in zip(a, b, strict=True)])
 
 
@@ -61,7 +57,7 @@ def relative_luminance(hex_color: str) -> float:
         c = byte / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = _rgb(hex_color)
+    r, g, b = hex_to_rgb(hex_color)
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 

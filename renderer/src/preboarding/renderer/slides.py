@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageStat
 
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.renderer.palette import Palette, contrast_ratio, derive_palette, hex_to_rgb, mix
-from preboarding.renderer.script import SECTIONS, script_sections
+from preboarding.renderer.script import SECTIONS, first_name, script_sections
 
 logger = logging.getLogger(__name__)
 
@@ -293,11 +293,6 @@ def _unbroken_date(day: dt.date) -> str:
     return f"{weekday} {rest.replace(' ', NBSP)}"
 
 
-def _first_name(name: str) -> str:
-    words = clean_text(name).split()
-    return words[0] if words else name
-
-
 def _initials(name: str) -> str:
     letters = [next((ch for ch in word if ch.isalnum()), "") for word in clean_text(name).split()]
     letters = [ch for ch in letters if ch]
@@ -362,18 +357,14 @@ class _Style:
         )
 
 
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    return hex_to_rgb(hex_color)
-
-
 @lru_cache(maxsize=8)
 def _backdrop(palette: Palette, hero: bool) -> Image.Image:
     """Background, gradient, decorative circles and top bar; cached per palette (copied per slide)."""
     style = _Style.of(palette)
     # A vertical gradient built as one column and stretched sideways: a fraction of the cost of a
     # full-size composite, which matters because each slides Job renders in a fresh process.
-    top = Image.new("RGB", (1, HEIGHT), _rgb(palette.background))
-    bottom = Image.new("RGB", (1, HEIGHT), _rgb(mix(palette.background, palette.accent, 0.05)))
+    top = Image.new("RGB", (1, HEIGHT), hex_to_rgb(palette.background))
+    bottom = Image.new("RGB", (1, HEIGHT), hex_to_rgb(mix(palette.background, palette.accent, 0.05)))
     ramp = Image.linear_gradient("L").resize((1, HEIGHT), Image.Resampling.BILINEAR)
     img = Image.composite(bottom, top, ramp).resize((WIDTH, HEIGHT), Image.Resampling.NEAREST)
     # Faint circles: the tint differs from the background so little that their edges need no antialiasing.
@@ -881,7 +872,7 @@ def _farewell(s: _Slide, logo: Image.Image | None) -> None:
         _place_logo(s, logo)
     width = 1480
     x = (WIDTH - width) / 2
-    title = f"See you on {_unbroken_date(e.start_date)}, {_first_name(e.name)}!"
+    title = f"See you on {_unbroken_date(e.start_date)}, {first_name(clean_text(e.name))}!"
     subtitle = f"Everyone at {s.spec.company.name} is looking forward to meeting you."
     if e.buddy:
         note = f"Questions before then? {e.buddy}, your onboarding buddy, is happy to help."
