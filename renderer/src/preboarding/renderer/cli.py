@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_PERMANENT, EXIT_RETRYABLE, STAGES
+
+if TYPE_CHECKING:
+    from preboarding.renderer.settings import RendererSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,7 +40,7 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> RendererSettings:
     from pydantic import ValidationError
 
     from preboarding.renderer.settings import RendererSettings
