@@ -117,19 +117,20 @@ def load_spec(store: Store, prefix: str) -> OnboardingVideoSpec:
 
 
 def run_script(work: VideoWork) -> Outcome:
+    usage: dict[str, Any] = {}
+    cost: float | None = 0.0
     if work.settings.chosen_script_provider() == "openai":
         writer = OpenAIWriter(work.settings)
         script = writer.write(work.spec)
-        usage: dict[str, Any] = {"promptTokens": writer.usage.prompt_tokens,
-                                 "completionTokens": writer.usage.completion_tokens,
-                                 "attempts": writer.usage.attempts, "model": writer.model}
+        usage = {"promptTokens": writer.usage.prompt_tokens, "completionTokens": writer.usage.completion_tokens,
+                 "attempts": writer.usage.attempts, "model": writer.model}
         cost = writer.usage.cost_usd(writer.model)
+        provider = writer.provider
     else:
         script = TemplateWriter().write(work.spec)
-        usage, cost = {}, 0.0
+        provider = TemplateWriter.provider
     usage |= {"lines": len(script.lines), "words": script.words(), "characters": sum(len(x.text) for x in script.lines)}
     work.store.put_bytes(work.key(SCRIPT_KEY), script.model_dump_json(indent=2).encode(), "application/json")
-    provider = "openai" if "model" in usage else "template"
     return Outcome(provider, [SCRIPT_KEY], usage, cost)
 
 
