@@ -8,7 +8,6 @@ slides, ffmpeg and email. Only the container runtime is missing; the chart's e2e
 from __future__ import annotations
 
 import json
-import mailbox
 import re
 import subprocess
 import time
@@ -22,6 +21,7 @@ from kubernetes import client as k8s
 from preboarding import api
 from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video
+from tests.integration.welcome_mail import mails_to, video_link
 
 from .conftest import example_video, wait_for
 from .test_pipeline import _events, _store
@@ -75,8 +75,6 @@ def test_video_renders_and_mails_through_real_stages(  # type: ignore[no-untyped
     timeline = json.loads(store.get_bytes(status["storagePrefix"] + "audio/timeline.json"))
     assert_playable_video(video, captions, timeline)
 
-    [msg] = [m for m in mailbox.Maildir(ground.mail_dir, create=False) if email in (m["To"] or "")]
-    link = re.search(r"(http://\S+video\.mp4\?\S+)", msg.get_payload(0).get_payload(decode=True).decode())
-    assert link
-    with urllib.request.urlopen(link.group(1), timeout=10) as response:
+    [msg] = mails_to(ground.mail_dir, email)
+    with urllib.request.urlopen(video_link(msg), timeout=10) as response:
         assert response.read() == video.read_bytes()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mailbox
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from preboarding.api.stages import INPUT_KEY, STAGES, record_key, video_prefix
 from preboarding.storage import S3Store, StoreSettings
 from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video
+from tests.integration.welcome_mail import mails_to, video_link
 
 ROOT = Path(__file__).resolve().parents[3]
 NAMESPACE = "stage-cli"
@@ -49,10 +49,6 @@ def run(ground: GroundInfo, stage: str, name: str, uid: str, **env: str) -> subp
                           capture_output=True, text=True, env=environment, timeout=300, check=False)
 
 
-def mails_to(ground: GroundInfo, address: str) -> list[mailbox.MaildirMessage]:
-    return [m for m in mailbox.Maildir(ground.mail_dir, create=False) if address in (m["To"] or "")]
-
-
 @pytest.mark.timeout(300)
 def test_every_stage_as_a_job_runs_it(ground: GroundInfo, store: S3Store, tmp_path: Path) -> None:
     name, uid = "priya", str(uuid.uuid4())
@@ -79,11 +75,9 @@ def test_every_stage_as_a_job_runs_it(ground: GroundInfo, store: S3Store, tmp_pa
     assert_playable_video(video, captions, json.loads(store.get_bytes(prefix + "audio/timeline.json")))
 
     # The new hire's email arrived through real SMTP, and its link serves the video from MinIO.
-    [msg] = mails_to(ground, email)
-    body = msg.get_payload(0).get_payload(decode=True).decode()
-    link = re.search(r"(http://\S+video\.mp4\?\S+)", body)
-    assert link, body
-    with urllib.request.urlopen(link.group(1), timeout=10) as response:
+    [msg] = mails_to(ground.mail_dir, email)
+    link = video_link(msg)
+    with urllib.request.urlopen(link, timeout=10) as response:
         assert response.read() == video.read_bytes()
     # The HTML part shows the thumbnail, itself a presigned link, as a picture that opens the video.
     html_part = msg.get_payload(1).get_payload(decode=True).decode()
@@ -91,7 +85,7 @@ def test_every_stage_as_a_job_runs_it(ground: GroundInfo, store: S3Store, tmp_pa
     assert thumb, html_part
     with urllib.request.urlopen(thumb.group(1).replace("&amp;", "&"), timeout=10) as response:
         assert response.read()[:3] == b"\xff\xd8\xff"  # a JPEG
-    tampered = link.group(1).replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    tampered = link.replace("X-Amz-Signature=", "X-Amz-Signature=0")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(tampered, timeout=10)
     assert refused.value.code == 403
@@ -99,7 +93,7 @@ def test_every_stage_as_a_job_runs_it(ground: GroundInfo, store: S3Store, tmp_pa
     # A retried Job finds its work done: nothing is rendered or mailed twice.
     again = run(ground, "notify", name, uid)
     assert again.returncode == 0 and json.loads(again.stdout.splitlines()[-1])["skipped"] is True
-    assert len(mails_to(ground, email)) == 1
+    assert len(mails_to(ground.mail_dir, email)) == 1
 
 
 def test_missing_input_is_invalid_input(ground: GroundInfo) -> None:
@@ -145,13 +139,13 @@ def test_links_are_signed_for_the_public_endpoint(ground: GroundInfo, store: S3S
     port = ground.s3_endpoint.rsplit(":", 1)[1]
     public = f"http://localhost:{port}"  # same MinIO, another host name: the signature covers the host
     assert run(ground, "notify", name, uid, PREBOARDING_S3_PUBLIC_ENDPOINT=public).returncode == 0
-    [msg] = mails_to(ground, email)
-    link = re.search(r"(http://\S+video\.mp4\?\S+)", msg.get_payload(0).get_payload(decode=True).decode())
-    assert link and link.group(1).startswith(f"{public}/")
-    with urllib.request.urlopen(link.group(1), timeout=10) as response:
+    [msg] = mails_to(ground.mail_dir, email)
+    link = video_link(msg)
+    assert link.startswith(f"{public}/")
+    with urllib.request.urlopen(link, timeout=10) as response:
         assert response.read() == store.get_bytes(prefix + "video.mp4")
     # The same signature presented under the internal name is refused: it was made for the public one.
-    internal = link.group(1).replace(public, f"http://{ground.s3_endpoint}")
+    internal = link.replace(public, f"http://{ground.s3_endpoint}")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(internal, timeout=10)
     assert refused.value.code == 403
