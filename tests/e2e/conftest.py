@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import pytest
 import yaml
 
 from preboarding.testenv import node
-from preboarding.testenv.ground import Ground, GroundInfo, cache_dir, repo_root
+from preboarding.testenv.ground import Ground, GroundInfo, cache_dir, free_ports, repo_root
 
 ENABLED = os.environ.get("PREBOARDING_E2E") == "1"
 SKIP_REASON = ("e2e tests build images and start a real node (root, containerd, kubelet): "
@@ -92,12 +91,6 @@ def helm_binary() -> str:
     return str(found[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Release:
     """The chart installed on the node ground."""
@@ -137,13 +130,14 @@ class Release:
 
 def chart_values(ground: GroundInfo, webhook_secret: str) -> dict[str, Any]:
     """On top of ci/testground-values.yaml: the ground's endpoints, keys and free ports for the pods."""
+    ports = free_ports(("bridge", "liveness", "metrics"))
     return {
         "network": {"kubernetesServicePort": str(ground.ports["apiserver"])},
         "s3": {"endpoint": ground.s3_endpoint, "accessKey": ground.s3_access_key,
                "secretKey": ground.s3_secret_key, "bucket": ground.s3_bucket, "region": ground.s3_region},
         "renderer": {"smtp": {"host": ground.smtp_host, "port": ground.smtp_port}},
-        "bridge": {"port": _free_port(), "webhook": {"secrets": [webhook_secret]}},
-        "operator": {"livenessPort": _free_port(), "metricsPort": _free_port()},
+        "bridge": {"port": ports["bridge"], "webhook": {"secrets": [webhook_secret]}},
+        "operator": {"livenessPort": ports["liveness"], "metricsPort": ports["metrics"]},
     }
 
 

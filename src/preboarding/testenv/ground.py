@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
 HOST = "127.0.0.1"
 BUCKET = "preboarding"
 REGION = "us-east-1"
+# Starting again with new ports when a server finds its port taken (see Ground.start).
+START_ATTEMPTS = 3
 # The order servers start in; they stop in reverse.
 SERVERS = ("etcd", "kube-apiserver", "kube-controller-manager", "minio", "smtp")
 
@@ -99,10 +102,37 @@ class GroundInfo:
         return cls(**data)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+_HANDED_OUT: set[int] = set()
+
+
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """One free port per name, all distinct, and none handed out before by this process.
+
+    The sockets stay bound until every port is chosen: picked one at a time, the kernel may hand the
+    same port out twice (etcd's client and peer ports once got the same one).
+    """
+    held: list[socket.socket] = []
+    ports: dict[str, int] = {}
+    try:
+        for name in names:
+            while True:
+                s = socket.socket()
+                held.append(s)
+                s.bind((HOST, 0))
+                port = int(s.getsockname()[1])
+                if port not in _HANDED_OUT:
+                    break
+            _HANDED_OUT.add(port)
+            ports[name] = port
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
+def free_port() -> int:
+    """A port nothing listens on now (see ``free_ports``)."""
+    return free_ports(("port",))["port"]
 
 
 def _alive(pid: int) -> bool:
@@ -176,12 +206,19 @@ class Ground:
         self.stop()
         self.ensure_binaries()
         archives = node_mod.ensure_artifacts(self.root) if node else None
-        try:
-            self._start_all(archives)
-        except BaseException:
-            self.stop()
-            raise
-        return True
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_all(archives)
+                return True
+            except GroundError as exc:
+                self.stop()
+                # A port chosen free may be taken by another process before our server binds it.
+                if "address already in use" not in str(exc) or attempt == START_ATTEMPTS:
+                    raise
+            except BaseException:
+                self.stop()
+                raise
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         """Stop every server this ground started (by PID) and remove its data."""
@@ -228,8 +265,8 @@ class Ground:
             (root / sub).mkdir(parents=True, exist_ok=True)
         pki = root / "pki"
         certs.generate(pki)
-        ports = {name: _free_port() for name in
-                 ("etcd", "etcd-peer", "apiserver", "controller-manager", "minio", "minio-console", "smtp")}
+        ports = free_ports(("etcd", "etcd-peer", "apiserver", "controller-manager", "minio", "minio-console",
+                             "smtp"))
         admin_token = secrets.token_hex(24)
         (pki / "tokens.csv").write_text(f'{admin_token},admin,admin,"system:masters"\n')
         (pki / "tokens.csv").chmod(0o600)

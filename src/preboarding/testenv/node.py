@@ -46,11 +46,11 @@ from preboarding.testenv.ground import (
     GroundInfo,
     _alive,
     _check_progress,
-    _free_port,
     _tail,
     _terminate,
     _wait_http,
     cache_dir,
+    free_ports,
     kube_bin_dir,
     repo_root,
 )
@@ -210,7 +210,7 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
         (node / sub).mkdir(parents=True, exist_ok=True)
     _save_host_state(node)
     pki = root / "pki"
-    ports = {name: _free_port() for name in ("kube-scheduler", "kubelet", "kubelet-healthz")}
+    ports = free_ports(("kube-scheduler", "kubelet", "kubelet-healthz"))
     info.ports.update(ports)
     kbin = kube_bin_dir()
     _bind_rbac(info)

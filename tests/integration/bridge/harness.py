@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from kubernetes import client as k8s
 from standardwebhooks import Webhook
 
 from preboarding import api
-from preboarding.testenv.ground import GroundInfo
+from preboarding.testenv.ground import GroundInfo, free_port
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
 BRIDGE_VERBS = ["create", "get", "list", "patch", "delete"]
@@ -37,12 +36,6 @@ def example_payload(employee_id: str | None = None) -> dict[str, Any]:
     if employee_id is not None:
         data["employee"]["id"] = employee_id
     return data
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def new_secret() -> str:

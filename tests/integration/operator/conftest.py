@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,11 @@ import yaml
 from kubernetes import client as k8s
 
 from preboarding import api
-from preboarding.testenv.ground import GroundInfo
+from preboarding.testenv.ground import GroundInfo, free_ports
 
 from .kubelet import KubeletStandIn
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "onboardingvideo.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class OperatorProcess:
@@ -45,7 +38,8 @@ class OperatorProcess:
         self.health_port = self.metrics_port = 0
 
     def start(self) -> OperatorProcess:
-        self.health_port, self.metrics_port = _free_port(), _free_port()
+        ports = free_ports(("health", "metrics"))
+        self.health_port, self.metrics_port = ports["health"], ports["metrics"]
         exe = Path(sys.executable).with_name("preboarding")
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import socket
 import wave
 from typing import Any
 
@@ -16,6 +15,7 @@ from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.script import LINE_PAUSE_SECONDS, SECTION_PAUSE_SECONDS, Line, Script
 from preboarding.renderer.settings import RendererSettings
 from preboarding.renderer.voices import GOOGLE_SAMPLE_RATE, GoogleSynthesizer, to_ssml
+from preboarding.testenv.ground import free_port
 from tests.protocol_servers import GoogleTTSServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -36,12 +36,6 @@ def wav_info(data: bytes) -> tuple[int, int, int, int]:
 def server_frames(server: GoogleTTSServer, text: str) -> int:
     """Frames of audio the server returns for ``text`` as the synthesizer sends it (SSML, 24 kHz)."""
     return round(server.duration_for(ssml=to_ssml(text)) * GOOGLE_SAMPLE_RATE)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spec_with_voices(alex: str | None, jordan: str | None) -> OnboardingVideoSpec:
@@ -183,7 +177,7 @@ def test_a_dropped_connection_is_retryable(google_tts_server: GoogleTTSServer) -
 
 
 def test_an_unreachable_endpoint_is_retryable() -> None:
-    synth = synthesizer(endpoint=f"http://127.0.0.1:{closed_port()}")
+    synth = synthesizer(endpoint=f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RetryableFailure) as failure:
         synth.synthesize("Hello.", "en-US-Neural2-J")

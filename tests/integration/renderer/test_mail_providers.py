@@ -8,7 +8,6 @@ import email.policy
 import html
 import json
 import mailbox
-import socket
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from preboarding.renderer.mail import Email, SendGridSender, SmtpSender, build_w
 from preboarding.renderer.settings import RendererSettings
 from preboarding.renderer.stages import VideoWork, run_stage
 from preboarding.storage import LocalStore
-from preboarding.testenv.ground import GroundInfo
+from preboarding.testenv.ground import GroundInfo, free_port
 from tests.protocol_servers import SendGridServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -48,12 +47,6 @@ def sendgrid_settings(server: SendGridServer, **overrides: Any) -> RendererSetti
     values: dict[str, Any] = {"mail_provider": "sendgrid", "sendgrid_api_key": "SG.test",
                               "sendgrid_host": server.url, "mail_from": MAIL_FROM, "admin_email": None}
     return RendererSettings(**(values | overrides))
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- SendGrid -----------------------------------------------------------------------------------------------------
@@ -141,7 +134,7 @@ def test_sendgrid_bad_request_is_permanent_with_the_reason(sendgrid_server: Send
 
 def test_sendgrid_unreachable_is_retryable() -> None:
     settings = RendererSettings(mail_provider="sendgrid", sendgrid_api_key=SecretStr("SG.test"),
-                                sendgrid_host=f"http://127.0.0.1:{closed_port()}")
+                                sendgrid_host=f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RetryableFailure) as failure:
         SendGridSender(settings).send(build_welcome_email(new_hire(), LINK, EXPIRES, MAIL_FROM))
@@ -187,7 +180,7 @@ def test_smtp_delivers_the_welcome_email(ground: GroundInfo) -> None:
 
 
 def test_smtp_refused_connection_is_retryable() -> None:
-    settings = RendererSettings(mail_provider="smtp", smtp_host="127.0.0.1", smtp_port=closed_port(),
+    settings = RendererSettings(mail_provider="smtp", smtp_host="127.0.0.1", smtp_port=free_port(),
                                 smtp_timeout_seconds=5)
 
     with pytest.raises(RetryableFailure) as failure:
