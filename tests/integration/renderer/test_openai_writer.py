@@ -155,7 +155,7 @@ NOT_JSON = "Sure! Here is a lovely script for Priya: Alex says hi, Jordan says h
 @pytest.mark.parametrize(
     ("invalid", "complaint"),
     [
-        pytest.param(WRONG_SPEAKER, "lines.0.speaker", id="wrong-speaker"),
+        pytest.param(WRONG_SPEAKER, "lines[0].speaker", id="wrong-speaker"),
         pytest.param(MISSING_SECTION, "section 'stack' has no lines", id="missing-section"),
         pytest.param(NOT_JSON, "Invalid JSON", id="not-json"),
     ],

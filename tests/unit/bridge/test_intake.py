@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from preboarding.bridge.intake import InvalidJson, InvalidPayload, field_path, parse_new_hire
+from preboarding.bridge.intake import InvalidJson, InvalidPayload, parse_new_hire
 
 from .conftest import example_payload
 
@@ -63,8 +63,3 @@ def test_unknown_fields_are_listed_not_rejected() -> None:
     assert sorted(parsed.unknown_fields) == ["employee.schedule[0].room", "employee.shoe_size", "options.music",
                                              "source"]
 
-
-def test_field_path() -> None:
-    assert field_path(()) == "body"
-    assert field_path(("employee", "schedule", 0, "items", 3)) == "employee.schedule[0].items[3]"
-    assert field_path(("query", "limit")) == "query.limit"

@@ -41,3 +41,17 @@ def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREBOARDING_TTS_PROVIDER", "espeak")
     with pytest.raises(ValueError, match="tts_provider"):
         RendererSettings()
+
+
+def test_a_bad_setting_is_a_permanent_failure_that_names_its_variable(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from preboarding.api.stages import EXIT_PERMANENT
+    from preboarding.renderer.cli import _settings
+
+    monkeypatch.setenv("PREBOARDING_SCRIPT_PROVIDER", "gpt-9")
+    with pytest.raises(SystemExit) as info:
+        _settings()
+    assert info.value.code == EXIT_PERMANENT
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid settings: PREBOARDING_SCRIPT_PROVIDER: Input should be ")
+    assert "gpt-9" not in err

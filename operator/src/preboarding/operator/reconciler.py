@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from preboarding import api
+from preboarding.api import fields
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
 from preboarding.api.stages import INPUT_KEY, video_prefix
 from preboarding.operator import metrics
@@ -127,9 +128,7 @@ class Reconciler:
 
     async def _invalid_spec(self, body: dict[str, Any], status: OnboardingVideoStatus,
                             exc: ValidationError) -> None:
-        first = exc.errors()[0]
-        where = "spec." + ".".join(str(p) for p in first["loc"])
-        message = f"Invalid spec: {where}: {first['msg']}"
+        message = f"Invalid spec: {fields.summary(exc, 'spec', limit=1)}"
         meta = body["metadata"]
         status.phase = "Failed"
         status.message = message

@@ -43,13 +43,15 @@ def _fail(message: str, code: int) -> int:
 def _settings() -> RendererSettings:
     from pydantic import ValidationError
 
+    from preboarding.api.fields import env_name
     from preboarding.renderer.settings import RendererSettings
-    from preboarding.renderer.stages import validation_message
 
     try:
         return RendererSettings()
     except ValidationError as exc:
-        raise SystemExit(_fail(f"invalid settings: {validation_message(exc, 'PREBOARDING')}", EXIT_PERMANENT)) from exc
+        problems = "; ".join(f"{env_name(e['loc'], 'PREBOARDING_')}: {e['msg']}"
+                             for e in exc.errors(include_input=False, include_url=False))
+        raise SystemExit(_fail(f"invalid settings: {problems}", EXIT_PERMANENT)) from exc
 
 
 def _stage(args: argparse.Namespace) -> int:

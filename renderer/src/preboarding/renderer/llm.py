@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from preboarding.api import fields
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.script import SECTIONS, Script, script_problems, script_sections
@@ -132,7 +133,7 @@ class OpenAIWriter:
                 script = Script.model_validate_json(content)
                 problems = script_problems(script, sections)
             except ValidationError as exc:
-                problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5]]
+                problems = fields.problems(exc, limit=5)
             if not problems:
                 return script
             self.usage.problems.extend(problems)

@@ -10,13 +10,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from preboarding.api import fields
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.payload import NewHirePayload, payload_to_spec
 from preboarding.api.stages import CAPTIONS_KEY, INPUT_KEY, STAGES, VIDEO_KEY, Stage
 from preboarding.renderer.errors import InvalidInput
 from preboarding.renderer.mail import OutboxSender
 from preboarding.renderer.settings import RendererSettings
-from preboarding.renderer.stages import VideoWork, run_stage, spec_from_document, validation_message
+from preboarding.renderer.stages import VideoWork, run_stage, spec_from_document
 from preboarding.storage import LocalStore
 
 EMAIL_FILE = "email.eml"
@@ -35,7 +36,7 @@ def load_payload(path: Path) -> OnboardingVideoSpec:
     try:
         return payload_to_spec(NewHirePayload.model_validate(doc))
     except ValidationError as exc:
-        raise InvalidInput(f"{path}: {validation_message(exc)}") from exc
+        raise InvalidInput(f"{path}: {fields.summary(exc)}") from exc
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from preboarding.api import fields
 from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.stages import (
@@ -88,17 +89,7 @@ def spec_from_document(doc: Any) -> OnboardingVideoSpec:
     try:
         return OnboardingVideoSpec.model_validate((doc or {}).get("spec") if isinstance(doc, dict) else None)
     except ValidationError as exc:
-        raise InvalidInput(validation_message(exc, "spec")) from exc
-
-
-def validation_message(exc: ValidationError, root: str = "") -> str:
-    """``spec.employee.email: value is not a valid email address`` (first few problems)."""
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in (root, *err["loc"]) if p != "")
-        parts.append(f"{where or 'input'}: {err['msg']}")
-    more = f" (and {len(exc.errors()) - 3} more)" if len(exc.errors()) > 3 else ""
-    return "; ".join(parts) + more
+        raise InvalidInput(fields.summary(exc, "spec")) from exc
 
 
 def load_spec(store: Store, prefix: str) -> OnboardingVideoSpec:
@@ -140,7 +131,7 @@ def load_script(work: VideoWork) -> Script:
     except ObjectNotFound as exc:
         raise PermanentFailure(f"{SCRIPT_KEY} is missing from the store", reason="MissingInput") from exc
     except ValidationError as exc:
-        raise InvalidInput(f"{SCRIPT_KEY} is invalid: {validation_message(exc)}") from exc
+        raise InvalidInput(f"{SCRIPT_KEY} is invalid: {fields.summary(exc)}") from exc
 
 
 def run_audio(work: VideoWork) -> Outcome:

@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from preboarding.bridge.intake import FieldProblem, field_path
+from preboarding.api.fields import field_path
+from preboarding.bridge.intake import FieldProblem
 from preboarding.bridge.models import ErrorResponse, FieldError
 from preboarding.bridge.repository import (
     AlreadyExists,
@@ -131,8 +132,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [FieldProblem(field_path(tuple(e.get("loc") or ())), str(e.get("msg", "")), str(e.get("type", "")))
-                    for e in exc.errors()]
+        problems = [FieldProblem(field_path(e.get("loc") or (), default="body"), str(e.get("msg", "")),
+                                 str(e.get("type", ""))) for e in exc.errors()]
         return ApiError(422, "invalid_request", "invalid request: " + ", ".join(p.field for p in problems),
                         fields=problems).response()
 

@@ -10,6 +10,7 @@ from typing import Any, Union, get_args, get_origin
 import pydantic_core
 from pydantic import BaseModel, ValidationError
 
+from preboarding.api.fields import field_path
 from preboarding.api.payload import NewHirePayload
 
 
@@ -40,21 +41,10 @@ class ParsedPayload:
     unknown_fields: list[str]
 
 
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """``("employee", "schedule", 0, "items")`` -> ``"employee.schedule[0].items"``; ``()`` -> ``"body"``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "body"
-
-
 def problems_from(exc: ValidationError) -> list[FieldProblem]:
     """Pydantic errors as field problems, without the rejected input (it may be personal data)."""
     return [
-        FieldProblem(field=field_path(tuple(e["loc"])), message=e["msg"], type=e["type"])
+        FieldProblem(field=field_path(e["loc"], default="body"), message=e["msg"], type=e["type"])
         for e in exc.errors(include_input=False, include_url=False, include_context=False)
     ]
 
@@ -67,7 +57,7 @@ def unknown_fields(model: type[BaseModel], data: Any, prefix: tuple[int | str, .
     fields = _fields_of(model)
     for key, value in data.items():
         if key not in fields:
-            found.append(field_path((*prefix, str(key))))
+            found.append(field_path((*prefix, str(key)), default="body"))
             continue
         nested, is_list = fields[key]
         if nested is None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from preboarding.api.fields import env_name
 from preboarding.bridge.signatures import SecretFormatError, parse_secret
 from preboarding.storage import StoreSettings
 
@@ -127,11 +128,11 @@ def describe_settings_error(exc: ValidationError) -> str:
     """A readable, secret-free message for a start-up configuration error."""
     lines = ["invalid bridge configuration:"]
     for error in exc.errors(include_input=False, include_url=False):
-        loc = [str(part) for part in error["loc"]]
+        loc = error["loc"]
         if loc and loc[0] == "store":
-            name = "PREBOARDING_S3_" + "_".join(loc[1:]).upper()
+            name = env_name(loc[1:], "PREBOARDING_S3_")
         elif loc:
-            name = "PREBOARDING_" + "_".join(loc).upper()
+            name = env_name(loc, "PREBOARDING_")
         else:
             name = "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
