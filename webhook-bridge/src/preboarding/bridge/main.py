@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from preboarding.api import __version__
 from preboarding.api.payload import NewHirePayload
@@ -21,6 +22,7 @@ DESCRIPTION = """\
 Receives HR "new hire" webhooks and turns each into an `OnboardingVideo` resource that the Preboarding
 operator renders into a personalized welcome video. Job ids are the resources' names.
 """
+DOCS_URL, REDOC_URL, DOCS_STATIC_URL = "/docs", "/redoc", "/docs/static"
 
 
 def build_deps(settings: BridgeSettings) -> BridgeDeps:
@@ -43,7 +45,11 @@ def create_app(settings: BridgeSettings, deps: BridgeDeps | None = None) -> Fast
         yield
         deps.repository.close()
 
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not a CDN: they work air-gapped.
+    app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=REDOC_URL,
+        static_url=DOCS_STATIC_URL,
         title="Preboarding webhook bridge",
         version=__version__,
         description=DESCRIPTION,
