@@ -78,6 +78,16 @@ def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
     assert re.search(r"-operator-\S+\s+1/1\s+Running", pods) and re.search(r"-bridge-\S+\s+1/1\s+Running", pods), pods
     status, health = _request(f"{release.bridge_url}/health")
     assert status == 200, health
+    # `helm test`: the chart's own smoke pod, run on the node, finds the bridge healthy and locked.
+    # (A passing pod is deleted at once, so `--logs` could not read it; a failing one stays to be read.)
+    start = time.monotonic()
+    try:
+        smoke = release.run("test", RELEASE, "--namespace", release.namespace, "--timeout", "3m")
+    except AssertionError as failed:
+        logs = release.kubectl("logs", "-l", "app.kubernetes.io/component=test", check=False)
+        raise AssertionError(f"{failed}\n{logs}") from None
+    phases.seconds["helm test"] = time.monotonic() - start
+    assert re.search(r"TEST SUITE:\s+\S+-test-bridge\s.*Phase:\s+Succeeded", smoke, re.S), smoke
 
     # 1. The HR system posts a signed "new hire" webhook to the bridge pod.
     body = EXAMPLE.read_bytes()

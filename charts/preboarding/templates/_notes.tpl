@@ -23,6 +23,7 @@ Store: {{ include "preboarding.s3.endpoint" . }}, bucket {{ .Values.s3.bucket }}
      BRIDGE=http://127.0.0.1:8080
 {{- end }}
      curl -s $BRIDGE/health
+     helm test {{ .Release.Name }} -n {{ $ns }}    # a pod checks the bridge, the apiserver and the store
 
 2. Send a first signed webhook (Standard Webhooks: HMAC-SHA256 over "<id>.<timestamp>.<body>"):
 {{- if .Values.bridge.webhook.existingSecret }}

@@ -118,9 +118,12 @@ def one(docs: list[dict[str, Any]], kind: str, name: str, namespace: str = NAMES
 
 
 def pod_specs(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every pod spec: of workloads, and of bare Pods (the `helm test` hook)."""
     for doc in docs:
         if doc["kind"] in WORKLOAD_KINDS:
             yield f"{doc['kind']}/{doc['metadata']['name']}", doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "Pod":
+            yield f"Pod/{doc['metadata']['name']}", doc["spec"]
 
 
 def rules_of(role: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
@@ -443,7 +446,7 @@ def test_host_network_option(helm: str) -> None:
     docs = render(helm, {"network": {"hostNetwork": True, "listenHost": "127.0.0.1",
                                      "kubernetesServiceHost": "127.0.0.1", "kubernetesServicePort": 16443}})
     specs = list(pod_specs(docs))
-    assert len(specs) == 4  # operator, bridge, MinIO and its bucket Job
+    assert len(specs) == 5  # operator, bridge, MinIO and its bucket Job, the `helm test` pod
     for where, spec in specs:
         assert spec["hostNetwork"] is True and spec["dnsPolicy"] == "ClusterFirstWithHostNet", where
         for container in spec["containers"]:
@@ -629,3 +632,33 @@ def test_every_value_is_documented() -> None:
             undocumented.append(f"line {number + 1}: {line.strip()}")
         stack.append((indent, documented))
     assert not undocumented, "undocumented values:\n" + "\n".join(undocumented)
+
+
+# --- helm test -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("values", "files", "url"), [
+    ({}, (), f"http://{FULL}-bridge.{NAMESPACE}.svc:80"),
+    ({"bridge": {"service": {"port": 8000}}}, (), f"http://{FULL}-bridge.{NAMESPACE}.svc:8000"),
+    ({"network": {"kubernetesServicePort": 6443}}, (TESTGROUND_VALUES,), "http://127.0.0.1:18080"),
+], ids=["service", "service-port", "host-network"])
+def test_helm_test_pod_checks_the_bridge_where_it_is_reachable(helm: str, values: dict[str, Any],
+                                                               files: tuple[Path, ...], url: str) -> None:
+    docs = render(helm, values, files=files)
+    [pod] = find(docs, "Pod")
+    annotations = pod["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "test"
+    assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+    spec = pod["spec"]
+    assert spec["restartPolicy"] == "Never" and spec["automountServiceAccountToken"] is False
+    [container] = spec["containers"]
+    assert container["image"] == one(docs, "Deployment", f"{FULL}-bridge")["spec"]["template"]["spec"][
+        "containers"][0]["image"]
+    assert container["args"][-1] == url
+    script = container["args"][0]
+    assert '"/health"' in script and '"/webhooks/user-onboarding"' in script and "status == 401" in script
+    compile(script, "smoke", "exec")  # the script is valid Python
+
+
+def test_no_helm_test_pod_without_the_bridge(helm: str) -> None:
+    assert not find(render(helm, {"bridge": {"enabled": False}}), "Pod")
