@@ -33,7 +33,7 @@ def env_name(loc: Iterable[int | str], prefix: str) -> str:
 def problems(exc: ValidationError, root: str = "", limit: int | None = None) -> list[str]:
     """``where: what`` for each of the first ``limit`` errors, without the rejected input (personal data)."""
     errors = exc.errors(include_input=False, include_url=False, include_context=False)
-    return [f"{field_path(e['loc'], root, default=root or 'input')}: {e['msg']}" for e in errors[:limit]]
+    return [f"{field_path(e['loc'], root, default='input')}: {e['msg']}" for e in errors[:limit]]
 
 
 def summary(exc: ValidationError, root: str = "", limit: int = SUMMARY_LIMIT) -> str:
