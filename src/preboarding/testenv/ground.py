@@ -210,15 +210,13 @@ class Ground:
             try:
                 self._start_all(archives)
                 return True
-            except GroundError as exc:
+            except BaseException as exc:
                 self.stop()
                 # A port chosen free may be taken by another process before our server binds it.
-                if "address already in use" not in str(exc) or attempt == START_ATTEMPTS:
+                port_taken = isinstance(exc, GroundError) and "address already in use" in str(exc)
+                if not port_taken or attempt == START_ATTEMPTS:
                     raise
-            except BaseException:
-                self.stop()
-                raise
-        raise AssertionError("unreachable")
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def stop(self) -> None:
         """Stop every server this ground started (by PID) and remove its data."""
