@@ -1,14 +1,17 @@
 """Object storage for videos: S3/MinIO through the ``minio`` client, or a local folder.
 
-Every component reaches the store through ``Store``: the renderer reads inputs and writes outputs,
+Every component reaches the store through ``Store``, and sees only its errors (``ObjectNotFound``,
+``StoreUnavailable``), never the S3 client's: the renderer reads inputs and writes outputs,
 the operator deletes a video's prefix in its finalizer, the bridge presigns links. ``LocalStore``
 backs ``preboarding render`` (no server needed) and unit tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -67,12 +70,39 @@ class Store(Protocol):
     def ping(self) -> None: ...
 
 
-class ObjectNotFound(KeyError):
+class StoreError(Exception):
+    """Base of the store's errors: callers catch these, never the S3 client's own."""
+
+
+class ObjectNotFound(StoreError, KeyError):
     """The key does not exist in the store."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be used now: unreachable, timing out, failing, or refusing the request.
+
+    The message names the operation and the kind of failure, never a URL or a credential.
+    """
+
+
+@contextlib.contextmanager
+def _translated(operation: str, key: str = "") -> Iterator[None]:
+    """The S3 client's errors as the store's: NoSuchKey -> ObjectNotFound, anything else -> StoreUnavailable."""
+    import urllib3
+    from minio.error import MinioException, S3Error
+
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in ("NoSuchKey", "NoSuchObject"):
+            raise ObjectNotFound(key) from exc
+        raise StoreUnavailable(f"{operation}: the store answered {exc.code}") from exc
+    except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise StoreUnavailable(f"{operation}: {type(exc).__name__}") from exc
+
+
 class S3Store:
-    """A bucket on S3 or MinIO."""
+    """A bucket on S3 or MinIO. Every method raises only ``StoreError``s."""
 
     def __init__(self, settings: StoreSettings) -> None:
         from minio import Minio
@@ -100,58 +130,47 @@ class S3Store:
             self._public = self._client
 
     def ensure_bucket(self) -> None:
-        if not self._client.bucket_exists(self.bucket):
-            self._client.make_bucket(self.bucket)
+        with _translated("create the bucket"):
+            if not self._client.bucket_exists(self.bucket):
+                self._client.make_bucket(self.bucket)
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         import io
 
-        self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        with _translated("put", key):
+            self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
-        self._client.fput_object(self.bucket, key, str(path), content_type=content_type)
+        with _translated("put", key):
+            self._client.fput_object(self.bucket, key, str(path), content_type=content_type)
 
     def get_bytes(self, key: str) -> bytes:
-        from minio.error import S3Error
-
-        try:
+        with _translated("get", key):
             response = self._client.get_object(self.bucket, key)
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise ObjectNotFound(key) from exc
-            raise
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
 
     def get_file(self, key: str, path: Path) -> None:
-        from minio.error import S3Error
-
-        try:
+        with _translated("get", key):
             self._client.fget_object(self.bucket, key, str(path))
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise ObjectNotFound(key) from exc
-            raise
 
     def exists(self, key: str) -> bool:
-        from minio.error import S3Error
-
         try:
-            self._client.stat_object(self.bucket, key)
-        except S3Error as exc:
-            if exc.code in ("NoSuchKey", "NoSuchObject"):
-                return False
-            raise
+            with _translated("stat", key):
+                self._client.stat_object(self.bucket, key)
+        except ObjectNotFound:
+            return False
         return True
 
     def list(self, prefix: str) -> list[StoredObject]:
-        return [
-            StoredObject(o.object_name or "", o.size or 0, o.last_modified)
-            for o in self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
-        ]
+        with _translated("list", prefix):
+            return [
+                StoredObject(o.object_name or "", o.size or 0, o.last_modified)
+                for o in self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            ]
 
     def delete_prefix(self, prefix: str) -> int:
         from minio.deleteobjects import DeleteObject
@@ -159,17 +178,22 @@ class S3Store:
         if not prefix.endswith("/"):
             raise ValueError("delete_prefix needs a folder-like prefix ending in '/'")
         keys = [o.key for o in self.list(prefix)]
-        errors = list(self._client.remove_objects(self.bucket, [DeleteObject(k) for k in keys]))
+        with _translated("delete", prefix):
+            errors = list(self._client.remove_objects(self.bucket, [DeleteObject(k) for k in keys]))
         if errors:
-            raise RuntimeError(f"could not delete {len(errors)} objects under {prefix}: {errors[0]}")
+            raise StoreUnavailable(f"delete: {len(errors)} objects under the prefix were not deleted "
+                                   f"({errors[0].code})")
         return len(keys)
 
     def presigned_get_url(self, key: str, expires: dt.timedelta) -> str:
-        return self._public.presigned_get_object(self.bucket, key, expires=expires)
+        with _translated("presign", key):
+            return self._public.presigned_get_object(self.bucket, key, expires=expires)
 
     def ping(self) -> None:
-        if not self._client.bucket_exists(self.bucket):
-            raise RuntimeError(f"bucket {self.bucket!r} does not exist")
+        with _translated("ping"):
+            found = self._client.bucket_exists(self.bucket)
+        if not found:
+            raise StoreUnavailable(f"bucket {self.bucket!r} does not exist")
 
 
 class LocalStore:
@@ -232,4 +256,4 @@ class LocalStore:
 
     def ping(self) -> None:
         if not self.root.is_dir():
-            raise RuntimeError(f"store folder {self.root} does not exist")
+            raise StoreUnavailable(f"store folder {self.root} does not exist")

@@ -6,7 +6,7 @@ renderer's exit messages, the operator's ``InvalidSpec`` status and the re-ask s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pydantic import ValidationError
 
@@ -25,9 +25,41 @@ def field_path(loc: Iterable[int | str], root: str = "", default: str = "") -> s
     return out or default
 
 
-def env_name(loc: Iterable[int | str], prefix: str) -> str:
-    """A settings field as the environment variable that sets it: ``("s3", "bucket")`` -> ``PREFIX_S3_BUCKET``."""
-    return prefix + "_".join(str(part) for part in loc).upper()
+def env_name(loc: Iterable[int | str], prefix: str, delimiter: str = "_") -> str:
+    """A settings field as the environment variable that sets it: ``("s3", "bucket")`` -> ``PREFIX_S3_BUCKET``.
+
+    ``delimiter`` joins nested fields (``"__"`` for settings read with ``env_nested_delimiter="__"``).
+    """
+    return prefix + delimiter.join(str(part) for part in loc).upper()
+
+
+# Nested settings that read their own environment prefix (``StoreSettings``: ``PREBOARDING_S3_*``).
+NESTED_PREFIXES: Mapping[str, str] = {"store": "PREBOARDING_S3_"}
+
+
+def describe_settings_error(
+    exc: ValidationError,
+    component: str,
+    prefix: str = "PREBOARDING_",
+    delimiter: str = "_",
+    nested: Mapping[str, str] = NESTED_PREFIXES,
+) -> str:
+    """A start-up configuration error of any component, one line per bad variable, never a value.
+
+    ``invalid operator configuration:`` then ``  PREBOARDING_JOB_BACKOFF_LIMIT: Input should be ...``;
+    every CLI prints this instead of a traceback.
+    """
+    lines = [f"invalid {component} configuration:"]
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        loc = error["loc"]
+        if loc and loc[0] in nested:
+            name = env_name(loc[1:], nested[str(loc[0])])
+        elif loc:
+            name = env_name(loc, prefix, delimiter)
+        else:
+            name = "settings"
+        lines.append(f"  {name}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
 def problems(exc: ValidationError, root: str = "", limit: int | None = None) -> list[str]:

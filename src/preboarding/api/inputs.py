@@ -1,7 +1,9 @@
-"""What each pipeline stage reads from the spec, as digests chained through the stage DAG.
+"""A video's inputs: the ``input.json`` document the Jobs read, and what each stage reads of it.
 
-Shared by the operator (a changed digest means a new Job) and the renderer (a stage whose record
-carries the current digest has nothing to do: reruns are idempotent).
+``input_document`` is the one builder of ``input.json`` (the operator writes it before the first Job;
+``preboarding render`` writes it into its output folder). ``stage_inputs_hashes`` digests what each
+stage reads, chained through the stage DAG: the operator starts a new Job when a digest changes, the
+renderer skips a stage whose record carries the current digest (reruns are idempotent).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from preboarding import api
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, Stage
 
@@ -37,3 +40,23 @@ def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
     for stage in STAGES:  # dependency order
         hashes[stage] = _digest(stage.value, own[stage], [hashes[d] for d in STAGE_DEPENDENCIES[stage]])
     return hashes
+
+
+def input_document(
+    spec: dict[str, Any] | OnboardingVideoSpec,
+    *,
+    namespace: str | None = None,
+    name: str | None = None,
+    uid: str | None = None,
+    generation: int | None = None,
+) -> bytes:
+    """``input.json``: the OnboardingVideo as the operator saw it (metadata reduced to what identifies it)."""
+    if isinstance(spec, OnboardingVideoSpec):
+        spec = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    metadata = {k: v for k, v in
+                {"name": name, "namespace": namespace, "uid": uid, "generation": generation}.items() if v is not None}
+    document: dict[str, Any] = {"apiVersion": api.API_VERSION, "kind": api.KIND}
+    if metadata:
+        document["metadata"] = metadata
+    document["spec"] = spec
+    return json.dumps(document, indent=2).encode()

@@ -22,14 +22,29 @@ from pydantic.alias_generators import to_camel
 
 from preboarding.api.stages import Stage
 
+# Constraint types: every limit is written here once, and both the spec and the HR payload
+# (preboarding.api.payload) use them, so a webhook is refused for exactly what the apiserver would refuse.
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ItemText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
+EmployeeId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")]
+DayItems = Annotated[list[ItemText], Field(min_length=1, max_length=12)]
+TechStack = Annotated[list[ShortText], Field(max_length=30)]
+MAX_SCHEDULE_DAYS = 7
+TargetSeconds = Annotated[int, Field(ge=30, le=300)]
+LinkExpiryHours = Annotated[int, Field(ge=1, le=168)]
+VoiceName = Annotated[str, StringConstraints(max_length=100)]
+
+DEFAULT_BRAND_COLOR = "#2563EB"
+DEFAULT_LANGUAGE = "en"
+DEFAULT_TARGET_SECONDS = 75
+DEFAULT_LINK_EXPIRY_HOURS = 168
 
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 StageState = Literal["Pending", "Waiting", "Running", "Succeeded", "Failed", "Skipped"]
 Tone = Literal["warm", "professional", "playful"]
+DEFAULT_TONE: Tone = "warm"
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 
@@ -43,18 +58,14 @@ class ScheduleDay(ApiModel):
     """One day of the new hire's first week."""
 
     day: ShortText = Field(description='Label of the day as the new hire should hear it, e.g. "Monday".')
-    items: list[ItemText] = Field(
-        min_length=1,
-        max_length=12,
-        description="What happens that day, in order, one short sentence each.",
-    )
+    items: DayItems = Field(description="What happens that day, in order, one short sentence each.")
 
 
 class Employee(ApiModel):
     """The new hire the video is for. Personal data: it is deleted from storage with the resource."""
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")] = (
-        Field(description="The HR system's stable identifier of the employee (letters, digits, . _ : @ -).")
+    id: EmployeeId = Field(
+        description="The HR system's stable identifier of the employee (letters, digits, . _ : @ -)."
     )
     name: ShortText = Field(description="Full name, as it should be spoken and shown on the slides.")
     email: EmailStr = Field(description="Address the welcome email with the video link is sent to.")
@@ -66,16 +77,15 @@ class Employee(ApiModel):
     location: ShortText | None = Field(
         default=None, description='Where the new hire starts, e.g. "Berlin office" or "Remote".'
     )
-    tech_stack: list[ShortText] = Field(
+    tech_stack: TechStack = Field(
         default_factory=list,
-        max_length=30,
         description="Tools and technologies the new hire will use; shown on the tech-stack slide.",
     )
     schedule: list[ScheduleDay] = Field(
-        default_factory=list, max_length=7, description="The first week's plan, one entry per day."
+        default_factory=list, max_length=MAX_SCHEDULE_DAYS, description="The first week's plan, one entry per day."
     )
     language: LanguageTag = Field(
-        default="en", description='Language of the script and voices, a BCP 47 tag such as "en" or "en-US".'
+        default=DEFAULT_LANGUAGE, description='Language of the script and voices, a BCP 47 tag such as "en" or "en-US".'
     )
 
 
@@ -84,7 +94,7 @@ class Company(ApiModel):
 
     name: ShortText = Field(description="Company name, spoken in the welcome and shown on every slide.")
     brand_color: HexColor = Field(
-        default="#2563EB",
+        default=DEFAULT_BRAND_COLOR,
         description='Brand colour as "#RRGGBB"; slides and email derive their palette from it '
         "with text contrast of at least 4.5:1.",
     )
@@ -98,19 +108,19 @@ class Company(ApiModel):
 class ScriptOptions(ApiModel):
     """How the two hosts, Alex and Jordan, talk."""
 
-    tone: Tone = Field(default="warm", description="Tone of the dialogue: warm, professional or playful.")
-    target_seconds: int = Field(
-        default=75, ge=30, le=300, description="Target length of the video in seconds (30-300)."
+    tone: Tone = Field(default=DEFAULT_TONE, description="Tone of the dialogue: warm, professional or playful.")
+    target_seconds: TargetSeconds = Field(
+        default=DEFAULT_TARGET_SECONDS, description="Target length of the video in seconds (30-300)."
     )
 
 
 class Voices(ApiModel):
     """Voice overrides per host; empty means the provider's default voice for that host."""
 
-    alex: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+    alex: VoiceName | None = Field(
         default=None, description='Voice name for Alex, e.g. "en-US-Neural2-J" (Google) or "rms" (flite).'
     )
-    jordan: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+    jordan: VoiceName | None = Field(
         default=None, description='Voice name for Jordan, e.g. "en-US-Neural2-F" (Google) or "slt" (flite).'
     )
 
@@ -121,10 +131,8 @@ class Delivery(ApiModel):
     send_email: bool = Field(
         default=True, description="Email the new hire a link to the video when it is ready."
     )
-    link_expiry_hours: int = Field(
-        default=168,
-        ge=1,
-        le=168,
+    link_expiry_hours: LinkExpiryHours = Field(
+        default=DEFAULT_LINK_EXPIRY_HOURS,
         description="Hours the emailed link stays valid (1-168; S3 presigned URLs allow at most 7 days).",
     )
 

@@ -16,17 +16,28 @@ from typing import Any
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field
 
 from preboarding import api
+from preboarding.api.labels import video_labels
 from preboarding.api.models import (
+    DEFAULT_BRAND_COLOR,
+    DEFAULT_LANGUAGE,
+    DEFAULT_LINK_EXPIRY_HOURS,
+    DEFAULT_TARGET_SECONDS,
+    DEFAULT_TONE,
+    MAX_SCHEDULE_DAYS,
     Company,
+    DayItems,
     Delivery,
     Employee,
+    EmployeeId,
     HexColor,
-    ItemText,
     LanguageTag,
+    LinkExpiryHours,
     OnboardingVideoSpec,
     ScheduleDay,
     ScriptOptions,
     ShortText,
+    TargetSeconds,
+    TechStack,
     Tone,
 )
 
@@ -37,13 +48,17 @@ class PayloadModel(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
+# The payload's models restate the spec's fields in the payload's own (snake_case) shape; every limit
+# comes from the constraint types in preboarding.api.models.
+
+
 class PayloadScheduleDay(PayloadModel):
     day: ShortText
-    items: list[ItemText] = Field(min_length=1, max_length=12)
+    items: DayItems
 
 
 class PayloadEmployee(PayloadModel):
-    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$")
+    id: EmployeeId
     name: ShortText
     email: EmailStr
     role: ShortText
@@ -52,22 +67,22 @@ class PayloadEmployee(PayloadModel):
     buddy: ShortText | None = None
     start_date: dt.date
     location: ShortText | None = None
-    tech_stack: list[ShortText] = Field(default_factory=list, max_length=30)
-    schedule: list[PayloadScheduleDay] = Field(default_factory=list, max_length=7)
-    language: LanguageTag = "en"
+    tech_stack: TechStack = Field(default_factory=list)
+    schedule: list[PayloadScheduleDay] = Field(default_factory=list, max_length=MAX_SCHEDULE_DAYS)
+    language: LanguageTag = DEFAULT_LANGUAGE
 
 
 class PayloadCompany(PayloadModel):
     name: ShortText
-    brand_color: HexColor = "#2563EB"
+    brand_color: HexColor = DEFAULT_BRAND_COLOR
     logo_url: AnyHttpUrl | None = None
 
 
 class PayloadOptions(PayloadModel):
-    tone: Tone = "warm"
-    target_seconds: int = Field(default=75, ge=30, le=300)
+    tone: Tone = DEFAULT_TONE
+    target_seconds: TargetSeconds = DEFAULT_TARGET_SECONDS
     send_email: bool = True
-    link_expiry_hours: int = Field(default=168, ge=1, le=168)
+    link_expiry_hours: LinkExpiryHours = DEFAULT_LINK_EXPIRY_HOURS
 
 
 class NewHirePayload(PayloadModel):
@@ -128,17 +143,13 @@ def build_onboarding_video(
     if webhook_id:
         annotations[api.ANNOTATION_WEBHOOK_ID] = webhook_id
         annotations[api.ANNOTATION_RECENT_WEBHOOK_IDS] = webhook_id
-    label_id = re.sub(r"[^A-Za-z0-9._-]", "_", payload.employee.id)[:63].strip("._-")
-    labels = {"app.kubernetes.io/managed-by": "preboarding-bridge"}
-    if label_id:
-        labels[api.LABEL_EMPLOYEE_ID] = label_id
     return {
         "apiVersion": api.API_VERSION,
         "kind": api.KIND,
         "metadata": {
             "name": video_name(payload.employee.id),
             "namespace": namespace,
-            "labels": labels,
+            "labels": video_labels(payload.employee.id),
             "annotations": annotations,
         },
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),

@@ -1,6 +1,12 @@
 """Pipeline stage names and their dependencies (the DAG the operator walks)."""
 
+from __future__ import annotations
+
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preboarding.api.models import OnboardingVideoSpec
 
 
 class Stage(StrEnum):
@@ -30,19 +36,16 @@ EXIT_INVALID_INPUT = 2  # bad input: permanent, retrying cannot help
 EXIT_PERMANENT = 3  # e.g. content refused by a provider, missing configuration
 EXIT_RETRYABLE = 75  # EX_TEMPFAIL: network, provider 5xx, rate limit; retry with backoff
 
-# Where things live under a video's storage prefix (``<namespace>/<name>/<uid>/``).
-INPUT_KEY = "input.json"
-VIDEO_KEY = "video.mp4"
-THUMBNAIL_KEY = "thumbnail.jpg"
-CAPTIONS_KEY = "captions.vtt"
-SCRIPT_KEY = "script.json"
+
+def planned_stages(spec: OnboardingVideoSpec) -> list[Stage]:
+    """The stages a video runs, in dependency order: notify only when the new hire is to be emailed.
+
+    The one place this rule lives: the operator plans Jobs for these, ``preboarding render`` runs these.
+    """
+    return [s for s in STAGES if s is not Stage.NOTIFY or spec.delivery.send_email]
 
 
-def record_key(stage: Stage) -> str:
-    """Key of a stage's record (duration, provider, usage, cost, outcome) under the video prefix."""
-    return f"records/{stage.value}.json"
+def __getattr__(name: str) -> object:  # TEMPORARY while the operator moves to preboarding.api.layout
+    from preboarding.api import layout
 
-
-def video_prefix(namespace: str, name: str, uid: str) -> str:
-    """The storage prefix of one video: one per resource incarnation (a re-created name gets a new uid)."""
-    return f"{namespace}/{name}/{uid}/"
+    return getattr(layout, name)

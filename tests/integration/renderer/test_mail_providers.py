@@ -16,14 +16,17 @@ import pytest
 from pydantic import SecretStr
 
 from preboarding.api.inputs import stage_inputs_hashes
+from preboarding.api.layout import INPUT_KEY, VIDEO_KEY, record_key
 from preboarding.api.models import OnboardingVideoSpec
-from preboarding.api.stages import EXIT_PERMANENT, INPUT_KEY, VIDEO_KEY, Stage, record_key
+from preboarding.api.records import StageRecord
+from preboarding.api.stages import EXIT_PERMANENT, Stage
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.mail import Email, SendGridSender, SmtpSender, build_welcome_email
 from preboarding.renderer.settings import RendererSettings
 from preboarding.renderer.stages import VideoWork, run_stage
 from preboarding.storage import LocalStore
-from preboarding.testenv.ground import GroundInfo, free_port
+from preboarding.testenv.ground import GroundInfo
+from preboarding.testenv.processes import free_port
 from tests.protocol_servers import SendGridServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -199,9 +202,10 @@ def composed_video(tmp_path: Path, spec: OnboardingVideoSpec, settings: Renderer
     store = LocalStore(tmp_path / "store")
     store.put_bytes(PREFIX + INPUT_KEY, json.dumps({"spec": spec.model_dump(mode="json", by_alias=True)}).encode())
     store.put_bytes(PREFIX + VIDEO_KEY, b"\x00\x00\x00\x18ftypmp42 not really a video")
-    compose_record = {"stage": "compose", "state": "Succeeded", "provider": "ffmpeg",
-                      "inputsHash": stage_inputs_hashes(spec)[Stage.COMPOSE], "outputs": [VIDEO_KEY]}
-    store.put_bytes(PREFIX + record_key(Stage.COMPOSE), json.dumps(compose_record).encode())
+    compose_record = StageRecord(stage=Stage.COMPOSE, state="Succeeded", provider="ffmpeg",
+                                 started_at=dt.datetime.now(dt.UTC),
+                                 inputs_hash=stage_inputs_hashes(spec)[Stage.COMPOSE], outputs=[VIDEO_KEY])
+    store.put_bytes(PREFIX + record_key(Stage.COMPOSE), compose_record.to_json())
     return VideoWork(store=store, prefix=PREFIX, spec=spec, settings=settings, workdir=tmp_path / "work")
 
 
@@ -214,16 +218,16 @@ def test_notify_sends_once_and_records_the_message(sendgrid_server: SendGridServ
     work = composed_video(tmp_path, new_hire(), sendgrid_settings(sendgrid_server, admin_email=ADMIN))
     link = work.store.presigned_get_url(PREFIX + VIDEO_KEY, dt.timedelta(hours=1))
 
-    record = run_stage(Stage.NOTIFY, work)
+    record = run_stage(Stage.NOTIFY, work).record
 
     [message] = sendgrid_server.messages
     assert message.to == ["priya.raman@example.com"]
     assert message.text is not None and link in message.text
-    assert record["state"] == "Succeeded"
-    assert record["provider"] == "sendgrid"
-    assert record["usage"]["messageId"] == message.message_id
+    assert record.state == "Succeeded"
+    assert record.provider == "sendgrid"
+    assert record.usage["messageId"] == message.message_id
     # A retried Job for the same inputs emails nobody twice.
-    assert run_stage(Stage.NOTIFY, work)["skipped"] is True
+    assert run_stage(Stage.NOTIFY, work).skipped is True
     assert len(sendgrid_server.requests) == 1
 
 

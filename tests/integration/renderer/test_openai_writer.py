@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from preboarding.api.layout import SCRIPT_KEY, record_key
 from preboarding.api.models import OnboardingVideoSpec
-from preboarding.api.stages import EXIT_PERMANENT, SCRIPT_KEY, Stage, record_key
+from preboarding.api.stages import EXIT_PERMANENT, Stage
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.llm import SCRIPT_SCHEMA, OpenAIWriter
 from preboarding.renderer.script import Script
@@ -361,21 +362,21 @@ def test_the_script_stage_records_the_openai_usage(openai_server: OpenAIServer, 
     work = VideoWork(store=store, prefix=prefix, spec=new_hire(), settings=settings_for(openai_server),
                      workdir=tmp_path / "work")
 
-    record = run_stage(Stage.SCRIPT, work)
+    record = run_stage(Stage.SCRIPT, work).record
 
-    assert record["state"] == "Succeeded"
-    assert record["provider"] == "openai"
-    usage = record["usage"]
+    assert record.state == "Succeeded"
+    assert record.provider == "openai"
+    usage = record.usage
     assert usage["attempts"] == 2
     assert usage["model"] == "gpt-4o-mini"
     assert usage["lines"] == len(VALID_LINES)
     assert usage["promptTokens"] > 0 and usage["completionTokens"] > 0
     expected_cost = round((usage["promptTokens"] * 0.15 + usage["completionTokens"] * 0.60) / 1e6, 6)
-    assert record["estimatedCostUSD"] == expected_cost
+    assert record.estimated_cost_usd == expected_cost
     stored = Script.model_validate_json(store.get_bytes(prefix + SCRIPT_KEY))
     assert stored.title == "Welcome, Priya!"
     assert json.loads(store.get_bytes(prefix + record_key(Stage.SCRIPT)))["state"] == "Succeeded"
 
     # A rerun for the same inputs asks the model nothing.
-    assert run_stage(Stage.SCRIPT, work)["skipped"] is True
+    assert run_stage(Stage.SCRIPT, work).skipped is True
     assert len(openai_server.chat_requests) == 2

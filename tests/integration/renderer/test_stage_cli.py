@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from preboarding.api.stages import INPUT_KEY, STAGES, record_key, video_prefix
+from preboarding.api.layout import INPUT_KEY, record_key, video_prefix
+from preboarding.api.stages import STAGES
 from preboarding.storage import S3Store, StoreSettings
 from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video

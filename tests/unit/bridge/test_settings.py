@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
+from preboarding.api.fields import describe_settings_error
 from preboarding.bridge import cli
-from preboarding.bridge.settings import BridgeSettings, describe_settings_error
+from preboarding.bridge.settings import BridgeSettings
 
 from .conftest import OLD_SECRET, SECRET
 
@@ -62,7 +63,7 @@ def errors_of(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
         monkeypatch.setenv(f"PREBOARDING_{key}", value)
     with pytest.raises(ValidationError) as info:
         BridgeSettings()
-    return describe_settings_error(info.value)
+    return describe_settings_error(info.value, "bridge")
 
 
 def test_no_authentication_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +11,6 @@ from preboarding.renderer.script import (
     TemplateWriter,
     script_problems,
     script_sections,
-    spoken_date,
     spoken_list,
 )
 
@@ -79,9 +76,6 @@ def test_problems_name_what_is_wrong() -> None:
 
 
 def test_spoken_forms() -> None:
-    assert spoken_date(dt.date(2026, 12, 1)) == "Tuesday, December 1st"
-    assert spoken_date(dt.date(2026, 12, 12)) == "Saturday, December 12th"
-    assert spoken_date(dt.date(2026, 12, 23)) == "Wednesday, December 23rd"
     assert spoken_list(["a"]) == "a"
     assert spoken_list(["a", "b", "c."]) == "a, b and c"
 

@@ -53,5 +53,5 @@ def test_a_bad_setting_is_a_permanent_failure_that_names_its_variable(
         _settings()
     assert info.value.code == EXIT_PERMANENT
     err = capsys.readouterr().err
-    assert err.startswith("error: invalid settings: PREBOARDING_SCRIPT_PROVIDER: Input should be ")
+    assert err.startswith("invalid renderer configuration:\n  PREBOARDING_SCRIPT_PROVIDER: Input should be ")
     assert "gpt-9" not in err

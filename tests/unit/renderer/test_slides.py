@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import logging
@@ -26,7 +25,6 @@ from preboarding.renderer.slides import (
     render_slide,
     render_slides,
     slide_sections,
-    spell_date,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
@@ -103,7 +101,7 @@ def test_unknown_or_skipped_section_is_refused() -> None:
 
 
 def test_render_slides_writes_numbered_rgb_full_hd_pngs(tmp_path: Path) -> None:
-    paths = render_slides(_spec(), tmp_path / "out")
+    paths = [s.path for s in render_slides(_spec(), tmp_path / "out")]
     assert [p.name for p in paths] == [
         "01-welcome.png",
         "02-team.png",
@@ -119,8 +117,10 @@ def test_render_slides_writes_numbered_rgb_full_hd_pngs(tmp_path: Path) -> None:
 
 
 def test_file_numbers_follow_the_sections_present(tmp_path: Path) -> None:
-    paths = render_slides(_spec(schedule=[], manager=None, team=None, buddy=None), tmp_path)
+    paths = [s.path for s in render_slides(_spec(schedule=[], manager=None, team=None, buddy=None), tmp_path)]
     assert [p.name for p in paths] == ["01-welcome.png", "02-stack.png", "03-farewell.png"]
+    assert [s.section for s in render_slides(_spec(schedule=[], manager=None, team=None, buddy=None),
+                                             tmp_path)] == ["welcome", "stack", "farewell"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in paths]
 
 
@@ -145,7 +145,7 @@ def test_stress_spec_renders_every_slide(brand: str, tmp_path: Path) -> None:
     spec = _stress_spec(brand)
     assert len(spec.employee.schedule) == 7 and all(len(d.items) == 12 for d in spec.employee.schedule)
     assert len(spec.employee.tech_stack) == 30 and len(spec.employee.name) == 200
-    paths = render_slides(spec, tmp_path, logo_bytes=_png())
+    paths = [s.path for s in render_slides(spec, tmp_path, logo_bytes=_png())]
     assert len(paths) == 5
     for path in paths:
         with Image.open(path) as img:
@@ -189,7 +189,7 @@ def test_an_unreadable_logo_is_ignored_with_a_warning(
     junk: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="preboarding.renderer.slides"):
-        paths = render_slides(_spec(), tmp_path, logo_bytes=junk)
+        paths = [s.path for s in render_slides(_spec(), tmp_path, logo_bytes=junk)]
     assert len(paths) == 5
     assert "logo" in caplog.text
     assert read_logo(junk) is None
@@ -271,7 +271,7 @@ def test_fit_text_works_without_any_installed_font() -> None:
 
 
 def test_slides_render_with_the_builtin_font_when_no_font_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(slides, "_FONT_FILES", {w: ("/nonexistent/font.ttf",) for w in slides._FONT_FILES})
+    monkeypatch.setattr(slides.text, "_FONT_FILES", {w: ("/nonexistent/font.ttf",) for w in slides.text._FONT_FILES})
     slides.font_path.cache_clear()
     try:
         spec = _stress_spec("#2563EB")
@@ -288,6 +288,3 @@ def test_inter_is_preferred_when_installed() -> None:
     assert path.endswith("Inter-Regular.otf")
 
 
-def test_dates_are_spelled_out_in_english() -> None:
-    assert spell_date(dt.date(2026, 12, 7)) == "Monday, 7 December 2026"
-    assert spell_date(dt.date(2027, 1, 31)) == "Sunday, 31 January 2027"

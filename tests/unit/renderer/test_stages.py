@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from preboarding.api.inputs import stage_inputs_hashes
+from preboarding.api.layout import INPUT_KEY, record_key
 from preboarding.api.models import OnboardingVideoSpec
-from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_RETRYABLE, INPUT_KEY, Stage, record_key
+from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_RETRYABLE, Stage
 from preboarding.renderer import stages
 from preboarding.renderer.errors import InvalidInput, PermanentFailure, RetryableFailure
 from preboarding.renderer.settings import RendererSettings
@@ -44,8 +45,10 @@ def record(work: VideoWork, stage: Stage) -> dict:  # type: ignore[type-arg]
 
 
 def test_a_stage_writes_its_record(work: VideoWork, calls: list[Stage]) -> None:
-    rec = run_stage(Stage.SCRIPT, work)
-    assert rec == record(work, Stage.SCRIPT)
+    run = run_stage(Stage.SCRIPT, work)
+    assert not run.skipped
+    rec = record(work, Stage.SCRIPT)
+    assert rec == json.loads(run.record.to_json())
     assert rec["state"] == "Succeeded" and rec["provider"] == "fake" and rec["outputs"] == ["script.out"]
     assert rec["inputsHash"] == stage_inputs_hashes(work.spec)[Stage.SCRIPT]
     assert rec["durationSeconds"] >= 0 and rec["cpuSeconds"] >= 0
@@ -55,7 +58,7 @@ def test_a_rerun_with_the_same_inputs_does_nothing(work: VideoWork, calls: list[
     run_stage(Stage.SCRIPT, work)
     again = run_stage(Stage.SCRIPT, work)
     assert calls == [Stage.SCRIPT]
-    assert again["skipped"] is True
+    assert again.skipped is True
 
 
 def test_changed_inputs_or_a_lost_output_run_again(work: VideoWork, calls: list[Stage]) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from preboarding.renderer.errors import PermanentFailure
+from preboarding.renderer.ffmpeg import run_ffmpeg
 from preboarding.renderer.script import LINE_PAUSE_SECONDS, SECTION_PAUSE_SECONDS, Script
 from preboarding.renderer.voices import Synthesizer
 
@@ -80,20 +80,17 @@ def read_wav(data: bytes) -> Pcm:
 
 
 def _ffmpeg_pcm(data: bytes, rate: int) -> bytes:
-    result = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(rate),
-                             "pipe:1"], input=data, capture_output=True, check=False)
-    if result.returncode != 0:
-        raise PermanentFailure(f"could not decode synthesized audio: {result.stderr.decode()[:200]}",
-                               reason="BadAudio")
-    return result.stdout
+    return run_ffmpeg(["-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"],
+                      input=data, what="decode synthesized audio", reason="BadAudio").stdout
 
 
 def resample(pcm: Pcm, rate: int) -> Pcm:
+    """``pcm`` at ``rate`` Hz (ffmpeg's resampler); a failure is permanent like every ffmpeg failure."""
     if pcm.rate == rate:
         return pcm
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-f", "s16le", "-ar", str(pcm.rate), "-ac", "1", "-i", "pipe:0",
-                          "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1"],
-                         input=pcm.frames, capture_output=True, check=True).stdout
+    raw = run_ffmpeg(["-v", "error", "-f", "s16le", "-ar", str(pcm.rate), "-ac", "1", "-i", "pipe:0",
+                      "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1"],
+                     input=pcm.frames, what=f"resample a clip from {pcm.rate} to {rate} Hz").stdout
     return Pcm(rate, raw)
 
 
@@ -140,14 +137,13 @@ def write_wav(pcm: Pcm, path: Path) -> None:
 
 def measure_loudness(path: Path) -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's EBU R128 meter."""
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=verbose",
-         "-f", "null", "-"], capture_output=True, text=True, check=False)
-    summary = result.stderr.rpartition("Summary:")[2]
+    stderr = run_ffmpeg(["-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=verbose",
+                         "-f", "null", "-"], what="measure loudness").stderr.decode(errors="replace")
+    summary = stderr.rpartition("Summary:")[2]
     integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
-    if result.returncode != 0 or not integrated or not peak:
-        raise PermanentFailure(f"ffmpeg could not measure loudness: {result.stderr[-300:]}", reason="FfmpegFailed")
+    if not integrated or not peak:
+        raise PermanentFailure(f"ffmpeg could not measure loudness: {stderr[-300:]}", reason="FfmpegFailed")
     return float(integrated.group(1)), float(peak.group(1))
 
 
@@ -165,10 +161,7 @@ def normalize_to_aac(source: Path, target: Path) -> float:
     limit = 10 ** (TARGET_TRUE_PEAK / 20)
     chain = (f"aresample={MIX_SAMPLE_RATE},volume={gain:.2f}dB,"
              f"alimiter=limit={limit:.4f}:attack=2:release=40:level=false:asc=true")
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-v", "error", "-y", "-i", str(source), "-af", chain,
-         "-ac", "1", "-c:a", "aac", "-b:a", "96k", "-aac_coder", "fast", "-movflags", "+faststart", str(target)],
-        capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PermanentFailure(f"ffmpeg could not encode the mix: {result.stderr[-300:]}", reason="FfmpegFailed")
+    run_ffmpeg(["-hide_banner", "-v", "error", "-y", "-i", str(source), "-af", chain,
+                "-ac", "1", "-c:a", "aac", "-b:a", "96k", "-aac_coder", "fast", "-movflags", "+faststart", str(target)],
+               what="encode the mix")
     return loudness

@@ -41,28 +41,27 @@ def _fail(message: str, code: int) -> int:
 
 
 def _settings() -> RendererSettings:
+    """The renderer's settings; a bad variable is named and exits 3 (permanent: retrying cannot help)."""
     from pydantic import ValidationError
 
-    from preboarding.api.fields import env_name
+    from preboarding.api.fields import describe_settings_error
     from preboarding.renderer.settings import RendererSettings
 
     try:
         return RendererSettings()
     except ValidationError as exc:
-        problems = "; ".join(f"{env_name(e['loc'], 'PREBOARDING_')}: {e['msg']}"
-                             for e in exc.errors(include_input=False, include_url=False))
-        raise SystemExit(_fail(f"invalid settings: {problems}", EXIT_PERMANENT)) from exc
+        print(describe_settings_error(exc, "renderer"), file=sys.stderr)
+        raise SystemExit(EXIT_PERMANENT) from exc
 
 
 def _stage(args: argparse.Namespace) -> int:
     import tempfile
 
-    import urllib3
-
-    from preboarding.api.stages import Stage, video_prefix
+    from preboarding.api.layout import video_prefix
+    from preboarding.api.stages import Stage
     from preboarding.renderer.errors import StageError
     from preboarding.renderer.stages import VideoWork, load_spec, run_stage
-    from preboarding.storage import S3Store, StoreSettings
+    from preboarding.storage import S3Store, StoreSettings, StoreUnavailable
 
     settings = _settings()
     _setup(settings.log_format, settings.log_level)
@@ -77,18 +76,13 @@ def _stage(args: argparse.Namespace) -> int:
         store = S3Store(StoreSettings())
         with tempfile.TemporaryDirectory(prefix=f"preboarding-{args.name}-") as tmp:
             work = VideoWork(store, prefix, load_spec(store, prefix), settings, Path(tmp))
-            record = run_stage(Stage(args.name), work)
+            run = run_stage(Stage(args.name), work)
     except StageError as exc:
         return _fail(f"{args.name}: {exc.reason}: {exc}", exc.exit_code)
-    except (OSError, urllib3.exceptions.HTTPError) as exc:  # the store unreachable
+    except StoreUnavailable as exc:
         return _fail(f"{args.name}: StoreUnavailable: {exc}", EXIT_RETRYABLE)
-    except Exception as exc:
-        from minio.error import MinioException
-
-        if isinstance(exc, MinioException):
-            return _fail(f"{args.name}: StoreError: {exc}", EXIT_RETRYABLE)
-        raise
-    print(json.dumps({k: record.get(k) for k in ("stage", "state", "provider", "durationSeconds", "skipped")}))
+    print(json.dumps({"stage": args.name, "state": run.record.state, "provider": run.record.provider,
+                      "durationSeconds": run.record.duration_seconds, "skipped": run.skipped}))
     return 0
 
 

@@ -8,7 +8,6 @@ player seeks to any slide at once.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PIL import Image
 
 from preboarding.renderer.audio import Timeline
 from preboarding.renderer.errors import PermanentFailure
+from preboarding.renderer.ffmpeg import run_ffmpeg
 
 THUMBNAIL_SIZE = (1280, 720)
 
@@ -66,9 +66,9 @@ def _quote(path: Path) -> str:
 
 
 def compose_command(list_file: Path, audio: Path, captions: Path, out: Path) -> list[str]:
-    """The ffmpeg call; the concat script's durations add up to the audio's, so no ``-t`` trims frames."""
+    """ffmpeg's arguments; the concat script's durations add up to the audio's, so no ``-t`` trims frames."""
     return [
-        "ffmpeg", "-hide_banner", "-v", "error", "-y",
+        "-hide_banner", "-v", "error", "-y",
         "-f", "concat", "-safe", "0", "-i", str(list_file),
         "-i", str(audio),
         "-i", str(captions),
@@ -84,10 +84,7 @@ def compose_command(list_file: Path, audio: Path, captions: Path, out: Path) -> 
 def compose_video(spans: list[SlideSpan], audio: Path, captions: Path, out: Path) -> None:
     list_file = out.with_suffix(".ffconcat")
     list_file.write_text(concat_list(spans))
-    result = subprocess.run(compose_command(list_file, audio, captions, out),
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PermanentFailure(f"ffmpeg could not compose the video: {result.stderr[-400:]}", reason="FfmpegFailed")
+    run_ffmpeg(compose_command(list_file, audio, captions, out), what="compose the video")
 
 
 def make_thumbnail(slide: Path, out: Path) -> None:

@@ -6,14 +6,16 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from preboarding.api import fields
+from preboarding.api.inputs import input_document
+from preboarding.api.layout import CAPTIONS_KEY, INPUT_KEY, VIDEO_KEY
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.payload import NewHirePayload, payload_to_spec
-from preboarding.api.stages import CAPTIONS_KEY, INPUT_KEY, STAGES, VIDEO_KEY, Stage
+from preboarding.api.records import StageRecord
+from preboarding.api.stages import Stage, planned_stages
 from preboarding.renderer.errors import InvalidInput
 from preboarding.renderer.mail import OutboxSender
 from preboarding.renderer.settings import RendererSettings
@@ -42,15 +44,16 @@ def load_payload(path: Path) -> OnboardingVideoSpec:
 @dataclass
 class RenderResult:
     out: Path
-    records: dict[Stage, dict[str, Any]] = field(default_factory=dict)
+    records: dict[Stage, StageRecord] = field(default_factory=dict)
     seconds: float = 0.0
 
     def summary(self) -> str:
         lines = [f"{'stage':<8} {'provider':<10} {'wall s':>7} {'cpu s':>7}"]
         for stage, rec in self.records.items():
-            lines.append(f"{stage.value:<8} {rec.get('provider', ''):<10} {rec.get('durationSeconds', 0):>7.2f} "
-                         f"{rec.get('cpuSeconds', 0):>7.2f}")
-        video_seconds = (self.records.get(Stage.COMPOSE, {}).get("usage") or {}).get("seconds", 0)
+            lines.append(f"{stage.value:<8} {rec.provider or '':<10} {rec.duration_seconds or 0:>7.2f} "
+                         f"{rec.cpu_seconds or 0:>7.2f}")
+        compose = self.records.get(Stage.COMPOSE)
+        video_seconds = compose.usage.get("seconds", 0) if compose else 0
         lines.append(f"rendered {video_seconds:.1f} s of video in {self.seconds:.1f} s")
         lines.append(f"video:    {self.out / VIDEO_KEY}")
         lines.append(f"captions: {self.out / CAPTIONS_KEY}")
@@ -62,18 +65,14 @@ def render_locally(spec: OnboardingVideoSpec, out: Path, settings: RendererSetti
     """All planned stages in order, with ``out`` as the store; the email is written, not sent."""
     out.mkdir(parents=True, exist_ok=True)
     store = LocalStore(out)
-    doc = {"apiVersion": "preboarding.dev/v1alpha1", "kind": "OnboardingVideo",
-           "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True)}
-    store.put_bytes(INPUT_KEY, json.dumps(doc, indent=2).encode(), "application/json")
+    store.put_bytes(INPUT_KEY, input_document(spec), "application/json")
     work_dir = out / ".work"
     work = VideoWork(store, "", spec, settings, work_dir, sender=OutboxSender(out, EMAIL_FILE))
     result = RenderResult(out)
     started = time.perf_counter()
-    for stage in STAGES:
-        if stage is Stage.NOTIFY and not spec.delivery.send_email:
-            continue
+    for stage in planned_stages(spec):
         (work_dir / stage.value).mkdir(parents=True, exist_ok=True)
         work.workdir = work_dir / stage.value
-        result.records[stage] = run_stage(stage, work)
+        result.records[stage] = run_stage(stage, work).record
     result.seconds = time.perf_counter() - started
     return result

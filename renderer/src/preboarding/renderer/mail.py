@@ -15,9 +15,10 @@ from string import Template
 from typing import Protocol
 
 from preboarding.api.models import OnboardingVideoSpec
+from preboarding.renderer.dates import spoken_date
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.palette import derive_palette
-from preboarding.renderer.script import first_name, spoken_date
+from preboarding.renderer.script import first_name
 from preboarding.renderer.settings import RendererSettings
 
 WELCOME_HTML = Template(

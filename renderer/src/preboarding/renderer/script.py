@@ -6,7 +6,6 @@ Pure: no I/O. The OpenAI writer (``llm.py``) produces the same ``Script`` and is
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import itertools
 import random
@@ -15,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from preboarding.api.models import OnboardingVideoSpec
+from preboarding.renderer.dates import spoken_date
 
 Speaker = Literal["Alex", "Jordan"]
 Section = Literal["welcome", "team", "week", "stack", "farewell"]
@@ -87,13 +87,6 @@ def script_problems(script: Script, sections: list[Section]) -> list[str]:
     if speakers != set(HOSTS):
         problems.append("both hosts, Alex and Jordan, must speak")
     return problems
-
-
-def spoken_date(day: dt.date) -> str:
-    """``Monday, December 7th``: how a host says a date."""
-    n = day.day
-    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{day:%A}, {day:%B} {n}{suffix}"
 
 
 def spoken_list(items: list[str]) -> str:

@@ -22,17 +22,21 @@ from pydantic import ValidationError
 
 from preboarding.api import fields
 from preboarding.api.inputs import stage_inputs_hashes
-from preboarding.api.models import OnboardingVideoSpec
-from preboarding.api.stages import (
+from preboarding.api.layout import (
     CAPTIONS_KEY,
     INPUT_KEY,
+    MIX_KEY,
     SCRIPT_KEY,
-    STAGE_DEPENDENCIES,
     THUMBNAIL_KEY,
+    TIMELINE_KEY,
     VIDEO_KEY,
-    Stage,
     record_key,
+    segment_key,
+    slide_key,
 )
+from preboarding.api.models import OnboardingVideoSpec
+from preboarding.api.records import SlideRef, StageRecord
+from preboarding.api.stages import STAGE_DEPENDENCIES, Stage
 from preboarding.renderer import audio, compose, mail
 from preboarding.renderer.captions import build_webvtt
 from preboarding.renderer.errors import InvalidInput, PermanentFailure, StageError
@@ -44,11 +48,6 @@ from preboarding.renderer.voices import GOOGLE_USD_PER_MILLION_CHARS, make_synth
 from preboarding.storage import ObjectNotFound, Store
 
 log = logging.getLogger("preboarding.renderer")
-
-MIX_KEY = "audio/mix.m4a"
-TIMELINE_KEY = "audio/timeline.json"
-SEGMENTS_PREFIX = "audio/segments/"
-SLIDES_PREFIX = "slides/"
 
 
 @dataclass
@@ -78,10 +77,13 @@ class VideoWork:
 
 @dataclass
 class Outcome:
+    """What a stage function returns; the runner turns it into the stage's record."""
+
     provider: str
     outputs: list[str]
     usage: dict[str, Any] = field(default_factory=dict)
     cost_usd: float | None = 0.0
+    slides: list[SlideRef] = field(default_factory=list)
 
 
 def spec_from_document(doc: Any) -> OnboardingVideoSpec:
@@ -148,7 +150,7 @@ def run_audio(work: VideoWork) -> Outcome:
     for i, clip in enumerate(clips):
         seg = work.workdir / f"segment-{i:03d}.wav"
         audio.write_wav(clip, seg)
-        name = f"{SEGMENTS_PREFIX}{i:03d}.wav"
+        name = segment_key(i)
         work.store.put_file(work.key(name), seg, "audio/wav")
         outputs.append(name)
     work.store.put_file(work.key(MIX_KEY), m4a, "audio/mp4")
@@ -179,22 +181,19 @@ def fetch_logo(work: VideoWork) -> bytes | None:
 
 def run_slides(work: VideoWork) -> Outcome:
     folder = work.workdir / "slides"
-    paths = render_slides(work.spec, folder, logo_bytes=fetch_logo(work))
-    outputs = []  # compose reads this list, so slides left over from an earlier spec are never shown
-    for path in paths:
-        name = SLIDES_PREFIX + path.name
-        work.store.put_file(work.key(name), path, "image/png")
-        outputs.append(name)
-    return Outcome("pillow", outputs, {"slides": len(paths)})
+    rendered = render_slides(work.spec, folder, logo_bytes=fetch_logo(work))
+    # Compose shows exactly these, in this order: slides left over from an earlier spec never appear.
+    refs = []
+    for position, slide in enumerate(rendered, start=1):
+        ref = SlideRef(key=slide_key(position, slide.section), section=slide.section)
+        work.store.put_file(work.key(ref.key), slide.path, "image/png")
+        refs.append(ref)
+    return Outcome("pillow", [r.key for r in refs], {"slides": len(refs)}, slides=refs)
 
 
 def run_compose(work: VideoWork) -> Outcome:
-    slides_record = read_record(work, Stage.SLIDES) or {}
-    slide_names = [n for n in slides_record.get("outputs", []) if n.startswith(SLIDES_PREFIX)]
-    slides = []
-    for name in sorted(slide_names):
-        section = name.rpartition("/")[2].split("-", 1)[1].removesuffix(".png")
-        slides.append((section, work.fetch(name)))
+    slides_record = read_record(work, Stage.SLIDES)
+    slides = [(ref.section, work.fetch(ref.key)) for ref in (slides_record.slides if slides_record else [])]
     mix = work.fetch(MIX_KEY)
     timeline = audio.Timeline.from_json(work.fetch(TIMELINE_KEY).read_bytes())
     captions = work.workdir / CAPTIONS_KEY
@@ -247,12 +246,12 @@ STAGE_FUNCTIONS: dict[Stage, Callable[[VideoWork], Outcome]] = {
 # -- the runner --------------------------------------------------------------------------------
 
 
-def read_record(work: VideoWork, stage: Stage) -> dict[str, Any] | None:
+def read_record(work: VideoWork, stage: Stage) -> StageRecord | None:
+    """The stage's last record; None when there is none or it does not parse (the stage then runs)."""
     try:
-        doc = json.loads(work.store.get_bytes(work.key(record_key(stage))))
-    except (ObjectNotFound, ValueError):
+        return StageRecord.model_validate_json(work.store.get_bytes(work.key(record_key(stage))))
+    except (ObjectNotFound, ValidationError):
         return None
-    return doc if isinstance(doc, dict) else None
 
 
 def _cpu_seconds() -> float:
@@ -260,44 +259,56 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _is_done(work: VideoWork, record: dict[str, Any] | None, inputs_hash: str) -> bool:
+def is_done(work: VideoWork, record: StageRecord | None, inputs_hash: str) -> bool:
+    """Whether ``record`` says the stage succeeded for these inputs and its outputs are all still there."""
     return bool(
         record
-        and record.get("state") == "Succeeded"
-        and record.get("inputsHash") == inputs_hash
-        and all(work.store.exists(work.key(name)) for name in record.get("outputs", []))
+        and record.state == "Succeeded"
+        and record.inputs_hash == inputs_hash
+        and all(work.store.exists(work.key(name)) for name in record.outputs)
     )
 
 
-def run_stage(stage: Stage, work: VideoWork) -> dict[str, Any]:
+@dataclass(frozen=True)
+class StageRun:
+    """A stage's record, and whether this call did the work or found it done for these inputs."""
+
+    record: StageRecord
+    skipped: bool
+
+
+def run_stage(stage: Stage, work: VideoWork) -> StageRun:
     """Run one stage unless it already ran for these inputs; write and return its record."""
     hashes = stage_inputs_hashes(work.spec)
     previous = read_record(work, stage)
-    if _is_done(work, previous, hashes[stage]):
+    if previous is not None and is_done(work, previous, hashes[stage]):
         log.info("stage %s already done for these inputs; nothing to do", stage.value)
-        return previous | {"skipped": True}  # type: ignore[operator]
+        return StageRun(previous, skipped=True)
     for dependency in STAGE_DEPENDENCIES[stage]:
-        if not _is_done(work, read_record(work, dependency), hashes[dependency]):
+        if not is_done(work, read_record(work, dependency), hashes[dependency]):
             raise PermanentFailure(f"stage {dependency.value} has not finished for the current spec",
                                    reason="UpstreamNotReady")
-    started, wall0, cpu0 = dt.datetime.now(dt.UTC), time.perf_counter(), _cpu_seconds()
-    record: dict[str, Any] = {"stage": stage.value, "inputsHash": hashes[stage],
-                              "startedAt": started.isoformat(timespec="milliseconds")}
+    wall0, cpu0 = time.perf_counter(), _cpu_seconds()
+    record = StageRecord(stage=stage, state="Failed", inputs_hash=hashes[stage], started_at=_now())
     try:
         outcome = STAGE_FUNCTIONS[stage](work)
     except StageError as exc:
-        record |= {"state": "Failed", "reason": exc.reason, "message": str(exc), "exitCode": exc.exit_code}
+        record.reason, record.message, record.exit_code = exc.reason, str(exc), exc.exit_code
         raise
-    except Exception as exc:
-        record |= {"state": "Failed", "reason": "InternalError", "message": f"{exc.__class__.__name__}: {exc}"}
+    except Exception as exc:  # a bug or an unclassified error: recorded, then the Job fails (retried)
+        record.reason, record.message = "InternalError", f"{exc.__class__.__name__}: {exc}"
         raise
     else:
-        record |= {"state": "Succeeded", "provider": outcome.provider, "outputs": outcome.outputs,
-                   "usage": outcome.usage, "estimatedCostUSD": outcome.cost_usd}
+        record.state, record.provider, record.outputs = "Succeeded", outcome.provider, outcome.outputs
+        record.usage, record.estimated_cost_usd, record.slides = outcome.usage, outcome.cost_usd, outcome.slides
     finally:
-        record |= {"finishedAt": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                   "durationSeconds": round(time.perf_counter() - wall0, 3),
-                   "cpuSeconds": round(_cpu_seconds() - cpu0, 3)}
-        work.store.put_bytes(work.key(record_key(stage)), json.dumps(record, indent=2).encode(), "application/json")
-    log.info("stage %s succeeded in %.2fs with %s", stage.value, record["durationSeconds"], outcome.provider)
-    return record
+        record.finished_at = _now()
+        record.duration_seconds = round(time.perf_counter() - wall0, 3)
+        record.cpu_seconds = round(_cpu_seconds() - cpu0, 3)
+        work.store.put_bytes(work.key(record_key(stage)), record.to_json(), "application/json")
+    log.info("stage %s succeeded in %.2fs with %s", stage.value, record.duration_seconds, outcome.provider)
+    return StageRun(record, skipped=False)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 
 from preboarding.bridge.repository import Forbidden, Unavailable
+from preboarding.storage import StoreUnavailable
 
 from ..conftest import SECRET, TOKEN, Bridge, example_payload
 from .test_videos import BrokenStore
@@ -145,7 +146,7 @@ def test_closing_the_app_closes_the_repository(bridge_factory: Callable[..., Bri
 
 class MissingBucketStore(BrokenStore):
     def ping(self) -> None:
-        raise RuntimeError("bucket 'videos' does not exist")
+        raise StoreUnavailable("bucket 'videos' does not exist")
 
 
 class HangingStore(BrokenStore):

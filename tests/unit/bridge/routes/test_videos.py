@@ -7,15 +7,17 @@ from typing import Any
 
 import pytest
 
+from preboarding.storage import StoreUnavailable
+
 from ..conftest import Bridge, example_payload
 
 
 class BrokenStore:
-    """A store whose every call fails the way an unreachable MinIO does."""
+    """A store whose every call fails the way S3Store does when MinIO is unreachable."""
 
     def __getattr__(self, name: str) -> Any:
         def fail(*args: Any, **kwargs: Any) -> Any:
-            raise ConnectionRefusedError("connection refused")
+            raise StoreUnavailable(f"{name}: ConnectionRefusedError")
 
         return fail
 

@@ -28,7 +28,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from preboarding.bridge.settings import BridgeSettings, describe_settings_error
+    from preboarding.api.fields import describe_settings_error
+    from preboarding.bridge.settings import BridgeSettings
     from preboarding.logs import configure_logging
 
     log_format = args.log_format or ("text" if sys.stderr.isatty() else "json")
@@ -36,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         settings = BridgeSettings()
     except ValidationError as exc:
-        print(describe_settings_error(exc), file=sys.stderr)
+        print(describe_settings_error(exc, "bridge"), file=sys.stderr)
         return 2
     if args.check_config:
         print(f"configuration OK: namespace {settings.namespace}, {len(settings.webhook_secrets)} webhook "

@@ -23,7 +23,7 @@ from preboarding.bridge.ratelimit import TokenBucketLimiter
 from preboarding.bridge.repository import VideoRepository
 from preboarding.bridge.settings import BridgeSettings
 from preboarding.bridge.signatures import Caller, SignatureError, authenticate
-from preboarding.storage import Store
+from preboarding.storage import Store, StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -206,9 +206,7 @@ async def call_store(fn: Callable[[], T], timeout: float) -> T:
     except TimeoutError:
         raise ApiError(503, "store_unavailable", "the object store did not answer in time; retry later",
                        headers={"Retry-After": "5"}) from None
-    except ApiError:
-        raise
-    except Exception as exc:  # minio's S3Error, urllib3 errors, OSError: all mean "store not usable now"
-        log.warning("object store call failed: %s", type(exc).__name__)
+    except StoreError as exc:
+        log.warning("object store call failed: %s", exc)
         raise ApiError(503, "store_unavailable", "the object store is unavailable; retry later",
                        headers={"Retry-After": "5"}) from None

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from preboarding.api.fields import env_name
 from preboarding.bridge.signatures import SecretFormatError, parse_secret
 from preboarding.storage import StoreSettings
 
@@ -124,20 +123,4 @@ class BridgeSettings(BaseSettings):
         return [t.get_secret_value() for t in self.bearer_tokens]
 
 
-def describe_settings_error(exc: ValidationError) -> str:
-    """A readable, secret-free message for a start-up configuration error."""
-    lines = ["invalid bridge configuration:"]
-    for error in exc.errors(include_input=False, include_url=False):
-        loc = error["loc"]
-        if loc and loc[0] == "store":
-            name = env_name(loc[1:], "PREBOARDING_S3_")
-        elif loc:
-            name = env_name(loc, "PREBOARDING_")
-        else:
-            name = "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"  {name}: {message}")
-    return "\n".join(lines)
-
-
-__all__ = ["BridgeSettings", "SecretFormatError", "describe_settings_error"]
+__all__ = ["BridgeSettings", "SecretFormatError"]

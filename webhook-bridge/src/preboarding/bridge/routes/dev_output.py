@@ -10,7 +10,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends
 
-from preboarding.api.stages import video_prefix
+from preboarding.api.layout import video_prefix
 from preboarding.bridge.deps import CallerDep, RepositoryDep, StateDep, StoreDep, call_store, rate_limit
 from preboarding.bridge.errors import ApiError
 from preboarding.bridge.job_status import status_of

@@ -15,6 +15,7 @@ from preboarding.bridge import APP_NAME
 from preboarding.bridge.deps import StateDep
 from preboarding.bridge.models import CheckResult, HealthReport, ServiceInfo
 from preboarding.bridge.repository import RepositoryError
+from preboarding.storage import StoreError
 
 router = APIRouter(tags=["meta"])
 
@@ -43,10 +44,8 @@ async def _check_store(state: StateDep) -> CheckResult:
             await to_thread.run_sync(state.deps.store.ping, abandon_on_cancel=True)
     except TimeoutError:
         return CheckResult(ok=False, detail=f"the object store did not answer within {timeout:g} s")
-    except RuntimeError as exc:  # the store's own, secret-free sentence, e.g. a missing bucket
+    except StoreError as exc:  # the store's own, secret-free sentence, e.g. a missing bucket
         return CheckResult(ok=False, detail=str(exc))
-    except Exception as exc:  # network and S3 errors: name the kind only (messages may hold URLs)
-        return CheckResult(ok=False, detail=f"the object store is unreachable ({type(exc).__name__})")
     return CheckResult(ok=True, detail="the bucket is reachable")
 
 
