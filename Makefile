@@ -41,17 +41,17 @@ test-unit: venv ## the fast inner loop: pure tests only
 	$(VENV)/bin/pytest -m unit -q
 
 lint: venv ## ruff over the code and tests, mypy over the code
-	$(VENV)/bin/ruff check $(wildcard src operator/src renderer/src webhook-bridge/src tests benchmarks)
-	$(VENV)/bin/mypy $(wildcard src operator/src renderer/src webhook-bridge/src)
+	$(VENV)/bin/ruff check $(wildcard src operator/src renderer/src webhook-bridge/src testenv/src tests benchmarks)
+	$(VENV)/bin/mypy $(wildcard src operator/src renderer/src webhook-bridge/src testenv/src)
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(VENV)/bin/preboarding crd --out-dir crds
 
 testenv: system-deps venv binaries $(if $(filter 1,$(NODE)),node-deps) ## start (or reuse) the test ground: apiserver, etcd, MinIO, SMTP on 127.0.0.1 (NODE=1: and a node)
-	$(VENV)/bin/preboarding testenv up $(if $(filter 1,$(NODE)),--node)
+	$(VENV)/bin/preboarding-testenv up $(if $(filter 1,$(NODE)),--node)
 
 testenv-down: ## stop everything `make testenv` started
-	@if [ -x $(VENV)/bin/preboarding ]; then $(VENV)/bin/preboarding testenv down; fi
+	@if [ -x $(VENV)/bin/preboarding-testenv ]; then $(VENV)/bin/preboarding-testenv down; fi
 
 binaries: ## build or reuse the cached Kubernetes, etcd, MinIO and helm binaries (~/.cache/preboarding)
 	@command -v go >/dev/null || { echo "Go is needed to build the test ground's binaries" >&2; exit 1; }
@@ -62,13 +62,14 @@ binaries: ## build or reuse the cached Kubernetes, etcd, MinIO and helm binaries
 images: node-deps ## build the operator and renderer images with buildah (base image made with debootstrap)
 	bash build/images.sh
 
-venv: $(STAMP) ## the Python virtualenv in .venv with every extra installed
+venv: $(STAMP) ## the Python virtualenv in .venv with every extra and the test ground (testenv/) installed
 
-$(STAMP): pyproject.toml
+# The test ground is a separate, test-only distribution (testenv/pyproject.toml): installed here, never shipped.
+$(STAMP): pyproject.toml testenv/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[all,test,dev]'
+	$(PY) -m pip install --quiet -e '.[all,test,dev]' -e ./testenv
 	touch $@
 
 system-deps: ## Debian packages: ffmpeg, flite, fonts (apt-get, only when something is missing)

@@ -6,7 +6,7 @@ employee, so every one creates an OnboardingVideo. Loopback only, bounded in cou
 Prints accepted/s, latency percentiles, errors, and checks that the namespace holds one video per
 accepted webhook.
 
-    .venv/bin/python -m benchmarks.bridge [--webhooks 2000] [--concurrency 32]
+    .venv/bin/python -m benchmarks.bridge [--webhooks 2000] [--concurrency 32]   (or benchmarks/bridge.py)
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.integration.bridge.harness
+# Run as a script, Python puts benchmarks/ first on sys.path, where a file could shadow a module of the
+# same name; the source tree goes there instead (for the tests' support modules, tests.*).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+sys.path.insert(0, str(ROOT))
 
 from kubernetes import client as k8s  # noqa: E402
 from tests.integration.bridge.harness import (  # noqa: E402

@@ -5,7 +5,7 @@ process (``preboarding render``), so caches from one run never help the next. Pr
 the median wall and CPU seconds (CPU includes flite and ffmpeg child processes), the end-to-end
 realtime factor, compose's own realtime factor, and the peak RSS of the process and its children.
 
-    .venv/bin/python -m benchmarks.render --runs 5
+    .venv/bin/python -m benchmarks.render --runs 5   (or .venv/bin/python benchmarks/render.py)
 """
 
 from __future__ import annotations

@@ -36,11 +36,13 @@ def ground() -> Iterator[GroundInfo]:
 
 @pytest.fixture(scope="session")
 def kube_api(ground: GroundInfo):  # type: ignore[no-untyped-def]
-    """A ``kubernetes.client.ApiClient`` for the ground's apiserver (admin), with the CRD applied."""
+    """A ``kubernetes.client.ApiClient`` for the ground's apiserver (admin), with our CRDs applied."""
+    from preboarding.api.crd import KINDS, build_crd
     from preboarding.testenv.kube import admin_api_client, apply_crd
 
     client = admin_api_client(ground)
-    apply_crd(client)
+    for kind in KINDS:
+        apply_crd(client, body=build_crd(kind))
     return client
 
 

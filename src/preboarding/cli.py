@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 from preboarding.api import __version__
 
-# subcommand -> module whose ``register(subparsers)`` adds it
+# subcommand -> module whose ``register(subparsers)`` adds it. The test ground is not one: it has its own
+# test-only command, ``preboarding-testenv`` (testenv/pyproject.toml).
 _SUBCOMMANDS = {
     "render": "preboarding.renderer.cli",
     "stage": "preboarding.renderer.cli",
     "operator": "preboarding.operator.cli",
     "bridge": "preboarding.bridge.cli",
-    "testenv": "preboarding.testenv.cli",
     "crd": "preboarding.api.cli",
 }
 

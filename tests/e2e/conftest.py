@@ -21,7 +21,9 @@ import pytest
 import yaml
 
 from preboarding.testenv import node
-from preboarding.testenv.ground import Ground, GroundInfo, cache_dir, free_ports, repo_root
+from preboarding.testenv.binaries import cache_dir, repo_root
+from preboarding.testenv.ground import Ground, GroundInfo
+from preboarding.testenv.processes import free_ports
 
 ENABLED = os.environ.get("PREBOARDING_E2E") == "1"
 SKIP_REASON = ("e2e tests build images and start a real node (root, containerd, kubelet): "

@@ -24,7 +24,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from preboarding.storage import S3Store, StoreSettings
-from preboarding.testenv.ground import GroundInfo, repo_root
+from preboarding.testenv.binaries import repo_root
+from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video
 
 from .conftest import RELEASE, Phases, Release

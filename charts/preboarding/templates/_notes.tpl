@@ -48,6 +48,16 @@ Store: {{ include "preboarding.s3.endpoint" . }}, bucket {{ .Values.s3.bucket }}
        --data-binary "$BODY"
 
    (An HR system that cannot sign sends "Authorization: Bearer <token>" with one of bridge.webhook.bearerTokens.)
+{{- if and .Values.bridge.sources.enabled .Values.bridge.sources.items }}
+
+   Your HR systems' webhook URLs (paste each into the vendor's admin UI; docs/hr-vendors.md):
+{{- range .Values.bridge.sources.items }}
+
+     {{ .vendor | printf "%-10s" }} $BRIDGE/webhooks/sources/{{ .name }}
+{{- end }}
+
+     kubectl -n {{ $videoNs }} get obs    # NAME  VENDOR  READY  LAST DELIVERY  AGE
+{{- end }}
 {{- else }}
 
 The bridge is disabled: create OnboardingVideos directly (see examples/onboardingvideo.yaml).

@@ -1,8 +1,9 @@
 """The OnboardingVideo API shared by the bridge, the operator and the renderer.
 
-Everything that two components must agree on lives here: the group/version/kind, label and
-annotation keys, stage names, and the pydantic models of the resource's spec and status (from which
-the CRD in ``crds/`` is generated, so the two cannot drift).
+Everything that two components must agree on lives here: the group/version/kinds, label and
+annotation keys, stage names, the store layout, and the pydantic models of the resources' specs and
+statuses (from which the CRDs in ``crds/`` are generated, so the two cannot drift). docs/architecture.md
+lists each contract and its module.
 """
 
 from importlib import metadata
@@ -16,6 +17,12 @@ SINGULAR = "onboardingvideo"
 SHORT_NAMES = ["ov"]
 CATEGORIES = ["preboarding"]
 CRD_NAME = f"{PLURAL}.{GROUP}"
+SOURCE_KIND = "OnboardingSource"
+SOURCE_PLURAL = "onboardingsources"
+SOURCE_SHORT_NAMES = ["obs"]
+PROFILE_KIND = "OnboardingProfile"
+PROFILE_PLURAL = "onboardingprofiles"
+PROFILE_SHORT_NAMES = ["obp"]
 
 # Labels and annotations put on OnboardingVideos and on the objects made for them.
 LABEL_VIDEO = f"{GROUP}/video"
@@ -51,9 +58,15 @@ __all__ = [
     "LABEL_STAGE",
     "LABEL_VIDEO",
     "PLURAL",
+    "PROFILE_KIND",
+    "PROFILE_PLURAL",
+    "PROFILE_SHORT_NAMES",
     "RECENT_WEBHOOK_IDS_KEPT",
     "SHORT_NAMES",
     "SINGULAR",
+    "SOURCE_KIND",
+    "SOURCE_PLURAL",
+    "SOURCE_SHORT_NAMES",
     "STAGES",
     "VERSION",
     "Stage",

@@ -1,12 +1,14 @@
-"""Generate the OnboardingVideo CustomResourceDefinition from the pydantic models.
+"""Generate the CustomResourceDefinitions (OnboardingVideo, OnboardingSource, OnboardingProfile) from
+the pydantic models.
 
-``crds/onboardingvideos.preboarding.dev.yaml`` is this module's output, committed so that users can
-``kubectl apply`` it without Python; ``make crds`` rewrites it and a unit test fails when it drifts.
+``crds/<plural>.preboarding.dev.yaml`` is this module's output, committed so that users can ``kubectl
+apply`` it without Python; ``make crds`` rewrites them and a unit test fails when one drifts.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,12 @@ import yaml
 
 from preboarding import api
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
+from preboarding.api.sources import (
+    OnboardingProfileSpec,
+    OnboardingProfileStatus,
+    OnboardingSourceSpec,
+    OnboardingSourceStatus,
+)
 
 # String formats the apiserver validates (k8s.io/apiextensions-apiserver's supported set, in part).
 _KUBERNETES_FORMATS = {"date", "date-time", "email", "uri", "hostname", "ipv4", "ipv6", "uuid", "byte"}
@@ -80,34 +88,133 @@ def _model_schema(model: type, description: str) -> dict[str, Any]:
     return schema
 
 
-def build_crd() -> dict[str, Any]:
-    """Return the OnboardingVideo CRD as a dict ready for YAML or the apiextensions API."""
-    spec_schema = _model_schema(
-        OnboardingVideoSpec,
-        "Desired state: the new hire, the company, and options for script, voices and delivery.",
-    )
-    status_schema = _model_schema(
-        OnboardingVideoStatus,
-        "Observed state, written by the Preboarding operator: phase, current stage, per-stage records "
-        "and conditions.",
-    )
-    succeeded = '.status.conditions[?(@.type=="Succeeded")]'
+@dataclass(frozen=True)
+class CrdKind:
+    """What differs between our kinds: names, models, descriptions, printer columns."""
+
+    kind: str
+    plural: str
+    short_names: tuple[str, ...]
+    spec_model: type
+    status_model: type
+    description: str
+    spec_description: str
+    status_description: str
+    printer_columns: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{api.GROUP}"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.crd_name}.yaml"
+
+
+def _ready(type_: str, attribute: str) -> str:
+    return f'.status.conditions[?(@.type=="{type_}")].{attribute}'
+
+
+VIDEO = CrdKind(
+    kind=api.KIND,
+    plural=api.PLURAL,
+    short_names=tuple(api.SHORT_NAMES),
+    spec_model=OnboardingVideoSpec,
+    status_model=OnboardingVideoStatus,
+    description=(
+        "OnboardingVideo is a personalized welcome video for one new hire. The Preboarding operator renders "
+        "it through the stages script, audio, slides, compose and notify, one Job each, and emails the new "
+        "hire a link."
+    ),
+    spec_description="Desired state: the new hire, the company, and options for script, voices and delivery.",
+    status_description=(
+        "Observed state, written by the Preboarding operator: phase, current stage, per-stage records and "
+        "conditions."
+    ),
+    printer_columns=[
+        {"name": "Employee", "type": "string", "jsonPath": ".spec.employee.name",
+         "description": "The new hire the video is for."},
+        {"name": "Phase", "type": "string", "jsonPath": ".status.phase",
+         "description": "Pending, Running, Succeeded or Failed."},
+        {"name": "Stage", "type": "string", "jsonPath": ".status.stage",
+         "description": "The stage running now, or the one that failed."},
+        {"name": "Progress", "type": "string", "jsonPath": ".status.progress",
+         "description": "Finished stages out of those planned."},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        {"name": "Message", "type": "string", "priority": 1, "jsonPath": _ready("Succeeded", "message"),
+         "description": "Why the video is in its phase."},
+        {"name": "Video", "type": "string", "priority": 1, "jsonPath": ".status.videoKey",
+         "description": "Object key of the finished video."},
+    ],
+)
+
+SOURCE = CrdKind(
+    kind=api.SOURCE_KIND,
+    plural=api.SOURCE_PLURAL,
+    short_names=tuple(api.SOURCE_SHORT_NAMES),
+    spec_model=OnboardingSourceSpec,
+    status_model=OnboardingSourceStatus,
+    description=(
+        "OnboardingSource is one HR system's webhook into the Preboarding bridge: the HR system posts to "
+        "/webhooks/sources/<name>, the bridge verifies the vendor's signature, maps the new hire with the "
+        "source's OnboardingProfile and creates an OnboardingVideo."
+    ),
+    spec_description="The vendor, its signing secret, the profile, and (for id-only webhooks) its API.",
+    status_description="Observed state, written by the webhook bridge: readiness and deliveries.",
+    printer_columns=[
+        {"name": "Vendor", "type": "string", "jsonPath": ".spec.vendor", "description": "The HR system."},
+        {"name": "Ready", "type": "string", "jsonPath": _ready("Ready", "status"),
+         "description": "Whether deliveries can be accepted."},
+        {"name": "Last delivery", "type": "date", "jsonPath": ".status.lastDelivery.time",
+         "description": "When the last delivery arrived."},
+        {"name": "Outcome", "type": "string", "jsonPath": ".status.lastDelivery.outcome", "priority": 1,
+         "description": "What the bridge did with the last delivery."},
+        {"name": "Reason", "type": "string", "jsonPath": _ready("Ready", "reason"), "priority": 1,
+         "description": "Why the source is (not) ready."},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ],
+)
+
+PROFILE = CrdKind(
+    kind=api.PROFILE_KIND,
+    plural=api.PROFILE_PLURAL,
+    short_names=tuple(api.PROFILE_SHORT_NAMES),
+    spec_model=OnboardingProfileSpec,
+    status_model=OnboardingProfileStatus,
+    description=(
+        "OnboardingProfile holds what no HR system sends: the company's branding, video defaults, and per-team "
+        "tech stack, first week, buddy and manager. OnboardingSources name one; its values are copied into "
+        "each OnboardingVideo."
+    ),
+    spec_description="Branding, defaults and per-team content.",
+    status_description="Observed state.",
+    printer_columns=[
+        {"name": "Company", "type": "string", "jsonPath": ".spec.company.name", "description": "The employer."},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ],
+)
+
+KINDS: tuple[CrdKind, ...] = (VIDEO, SOURCE, PROFILE)
+
+
+def build_crd(kind: CrdKind = VIDEO) -> dict[str, Any]:
+    """Return one kind's CRD as a dict ready for YAML or the apiextensions API."""
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": api.CRD_NAME,
+            "name": kind.crd_name,
             "labels": {"app.kubernetes.io/name": "preboarding", "app.kubernetes.io/part-of": "preboarding"},
         },
         "spec": {
             "group": api.GROUP,
             "scope": "Namespaced",
             "names": {
-                "kind": api.KIND,
-                "listKind": f"{api.KIND}List",
-                "plural": api.PLURAL,
-                "singular": api.SINGULAR,
-                "shortNames": list(api.SHORT_NAMES),
+                "kind": kind.kind,
+                "listKind": f"{kind.kind}List",
+                "plural": kind.plural,
+                "singular": kind.kind.lower(),
+                "shortNames": list(kind.short_names),
                 "categories": list(api.CATEGORIES),
             },
             "versions": [
@@ -116,29 +223,11 @@ def build_crd() -> dict[str, Any]:
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": [
-                        {"name": "Employee", "type": "string", "jsonPath": ".spec.employee.name",
-                         "description": "The new hire the video is for."},
-                        {"name": "Phase", "type": "string", "jsonPath": ".status.phase",
-                         "description": "Pending, Running, Succeeded or Failed."},
-                        {"name": "Stage", "type": "string", "jsonPath": ".status.stage",
-                         "description": "The stage running now, or the one that failed."},
-                        {"name": "Progress", "type": "string", "jsonPath": ".status.progress",
-                         "description": "Finished stages out of those planned."},
-                        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-                        {"name": "Message", "type": "string", "priority": 1, "jsonPath": f"{succeeded}.message",
-                         "description": "Why the video is in its phase."},
-                        {"name": "Video", "type": "string", "priority": 1, "jsonPath": ".status.videoKey",
-                         "description": "Object key of the finished video."},
-                    ],
+                    "additionalPrinterColumns": kind.printer_columns,
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
-                            "description": (
-                                "OnboardingVideo is a personalized welcome video for one new hire. The "
-                                "Preboarding operator renders it through the stages script, audio, slides, "
-                                "compose and notify, one Job each, and emails the new hire a link."
-                            ),
+                            "description": kind.description,
                             "required": ["spec"],
                             "properties": {
                                 "apiVersion": {
@@ -150,8 +239,8 @@ def build_crd() -> dict[str, Any]:
                                     "description": "Kind is the REST resource this object represents.",
                                 },
                                 "metadata": {"type": "object"},
-                                "spec": spec_schema,
-                                "status": status_schema,
+                                "spec": _model_schema(kind.spec_model, kind.spec_description),
+                                "status": _model_schema(kind.status_model, kind.status_description),
                             },
                         }
                     },
@@ -161,14 +250,17 @@ def build_crd() -> dict[str, Any]:
     }
 
 
-def render_crd_yaml() -> str:
-    """The CRD as the YAML document committed under ``crds/``."""
-    header = "# Generated by `make crds` from preboarding.api.models; do not edit by hand.\n"
-    return header + yaml.safe_dump(build_crd(), sort_keys=False, width=110)
+def render_crd_yaml(kind: CrdKind = VIDEO) -> str:
+    """One CRD as the YAML document committed under ``crds/``."""
+    header = "# Generated by `make crds` from the models in preboarding.api; do not edit by hand.\n"
+    return header + yaml.safe_dump(build_crd(kind), sort_keys=False, width=110)
 
 
-def write_crd(directory: Path) -> Path:
-    """Write the CRD YAML into ``directory`` and return its path."""
-    path = directory / CRD_FILE
-    path.write_text(render_crd_yaml())
-    return path
+def write_crds(directory: Path) -> list[Path]:
+    """Write every CRD's YAML into ``directory`` and return the paths."""
+    paths = []
+    for kind in KINDS:
+        path = directory / kind.file_name
+        path.write_text(render_crd_yaml(kind))
+        paths.append(path)
+    return paths

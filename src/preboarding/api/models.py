@@ -137,6 +137,33 @@ class Delivery(ApiModel):
     )
 
 
+class VideoSource(ApiModel):
+    """Where a video came from: the OnboardingSource and the vendor's ids (set by the bridge)."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)] = Field(
+        description="The OnboardingSource the webhook arrived at."
+    )
+    vendor: Annotated[str, StringConstraints(min_length=1, max_length=50)] = Field(
+        description="The HR system: greenhouse, bamboohr, ashby, lever, hibob, standard or generic."
+    )
+    delivery_id: Annotated[str, StringConstraints(max_length=256)] | None = Field(
+        default=None, description="The delivery that created or last changed the video."
+    )
+    external_ids: dict[str, Annotated[str, StringConstraints(max_length=256)]] = Field(
+        default_factory=dict, max_length=20,
+        description='The vendor\'s ids of the person, e.g. {"candidateId": "...", "applicationId": "..."}.',
+    )
+
+
+class VideoProfile(ApiModel):
+    """The OnboardingProfile whose values were copied into the spec."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)] = Field(
+        description="Name of the OnboardingProfile."
+    )
+    generation: int | None = Field(default=None, ge=0, description="Its metadata.generation at the time.")
+
+
 class OnboardingVideoSpec(ApiModel):
     """Desired state: who the video is for and how to render and deliver it."""
 
@@ -147,6 +174,12 @@ class OnboardingVideoSpec(ApiModel):
     )
     voices: Voices = Field(default_factory=Voices, description="Voice choices for the two hosts.")
     delivery: Delivery = Field(default_factory=Delivery, description="Email delivery of the finished video.")
+    source: VideoSource | None = Field(
+        default=None, description="Where the video came from, when an HR system's webhook made it."
+    )
+    profile: VideoProfile | None = Field(
+        default=None, description="The OnboardingProfile whose branding and defaults were copied in."
+    )
 
 
 class Condition(ApiModel):

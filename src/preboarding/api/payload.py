@@ -11,9 +11,19 @@ import datetime as dt
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from preboarding import api
 from preboarding.api.labels import video_labels
@@ -86,15 +96,32 @@ class PayloadOptions(PayloadModel):
 
 
 class NewHirePayload(PayloadModel):
-    """What an HR system posts to ``/webhooks/user-onboarding``."""
+    """What an HR system posts to ``/webhooks/user-onboarding``.
 
+    ``company`` may be left out when ``profile`` names an OnboardingProfile of the bridge's namespace:
+    the profile's branding, defaults and matching team entry are then copied in.
+    """
+
+    # profile comes first: the company check below reads it.
+    profile: Annotated[str, StringConstraints(min_length=1, max_length=253,
+                                              pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")] | None = None
     employee: PayloadEmployee
-    company: PayloadCompany
+    company: PayloadCompany | None = Field(default=None, validate_default=True)
     options: PayloadOptions = Field(default_factory=PayloadOptions)
+
+    @field_validator("company")
+    @classmethod
+    def _company_or_profile(cls, value: PayloadCompany | None, info: ValidationInfo) -> PayloadCompany | None:
+        implied = bool(info.context and info.context.get("profile_implied"))  # a source names the profile
+        if value is None and info.data.get("profile") is None and not implied:
+            raise PydanticCustomError("missing", "Field required unless profile names an OnboardingProfile")
+        return value
 
 
 def payload_to_spec(payload: NewHirePayload) -> OnboardingVideoSpec:
-    """Map an HR payload to the OnboardingVideo spec (pure)."""
+    """Map an HR payload that names its company to the OnboardingVideo spec (pure)."""
+    if payload.company is None:
+        raise ValueError("the payload names a profile instead of its company: apply the profile first")
     e, c, o = payload.employee, payload.company, payload.options
     return OnboardingVideoSpec(
         employee=Employee(
@@ -118,27 +145,34 @@ def payload_to_spec(payload: NewHirePayload) -> OnboardingVideoSpec:
 
 
 def spec_digest(spec: OnboardingVideoSpec) -> str:
-    """A stable SHA-256 of the spec's content: the same employee data gives the same digest."""
-    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    """A stable SHA-256 of the spec's content: the same employee data gives the same digest.
+
+    The delivery that carried the data is left out, so the same data redelivered under a new delivery
+    id (vendors without stable ids) is still a duplicate.
+    """
+    content = spec.model_dump(mode="json", by_alias=True)
+    if content.get("source"):
+        content["source"].pop("deliveryId", None)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def video_name(employee_id: str) -> str:
+def video_name(employee_id: str, source: str | None = None) -> str:
     """Deterministic, DNS-1123-safe resource name for an employee's video (the bridge's job id).
 
     One employee has one video: a redelivered or re-sent webhook maps to the same name, which is what
-    makes the apiserver's AlreadyExists the idempotency lock.
+    makes the apiserver's AlreadyExists the idempotency lock. A video made through an OnboardingSource
+    derives its name from the source and the vendor's person id (two vendors may reuse an id).
     """
     slug = re.sub(r"[^a-z0-9]+", "-", employee_id.lower()).strip("-")[:40].strip("-") or "employee"
-    digest = hashlib.sha256(employee_id.encode()).hexdigest()[:8]
+    identity = employee_id if source is None else f"{source}/{employee_id}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:8]
     return f"welcome-{slug}-{digest}"
 
 
-def build_onboarding_video(
-    payload: NewHirePayload, namespace: str, *, webhook_id: str | None = None
-) -> dict[str, Any]:
-    """The OnboardingVideo manifest for a payload (pure; the caller creates it)."""
-    spec = payload_to_spec(payload)
+def video_manifest(spec: OnboardingVideoSpec, name: str, namespace: str, *,
+                   webhook_id: str | None = None) -> dict[str, Any]:
+    """An OnboardingVideo manifest with the bridge's labels and idempotency annotations (pure)."""
     annotations = {api.ANNOTATION_PAYLOAD_HASH: spec_digest(spec)}
     if webhook_id:
         annotations[api.ANNOTATION_WEBHOOK_ID] = webhook_id
@@ -147,10 +181,18 @@ def build_onboarding_video(
         "apiVersion": api.API_VERSION,
         "kind": api.KIND,
         "metadata": {
-            "name": video_name(payload.employee.id),
+            "name": name,
             "namespace": namespace,
-            "labels": video_labels(payload.employee.id),
+            "labels": video_labels(spec.employee.id),
             "annotations": annotations,
         },
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
+
+
+def build_onboarding_video(
+    payload: NewHirePayload, namespace: str, *, webhook_id: str | None = None
+) -> dict[str, Any]:
+    """The OnboardingVideo manifest for a payload (pure; the caller creates it)."""
+    return video_manifest(payload_to_spec(payload), video_name(payload.employee.id), namespace,
+                          webhook_id=webhook_id)

@@ -44,8 +44,3 @@ def planned_stages(spec: OnboardingVideoSpec) -> list[Stage]:
     """
     return [s for s in STAGES if s is not Stage.NOTIFY or spec.delivery.send_email]
 
-
-def __getattr__(name: str) -> object:  # TEMPORARY while the operator moves to preboarding.api.layout
-    from preboarding.api import layout
-
-    return getattr(layout, name)

@@ -25,7 +25,8 @@ from kubernetes import client as k8s
 from standardwebhooks import Webhook
 
 from preboarding import api
-from preboarding.testenv.ground import GroundInfo, free_port
+from preboarding.testenv.ground import GroundInfo
+from preboarding.testenv.processes import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
 BRIDGE_VERBS = ["create", "get", "list", "patch", "delete"]
@@ -42,16 +43,28 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def source_rules(secret_names: list[str]) -> list[dict[str, Any]]:
+    """What the bridge needs for OnboardingSources, as the chart's Role grants it: read sources and profiles,
+    write sources' status, and read only the named Secrets."""
+    rules: list[dict[str, Any]] = [
+        {"apiGroups": [api.GROUP], "resources": [api.SOURCE_PLURAL, api.PROFILE_PLURAL], "verbs": ["get", "list"]},
+        {"apiGroups": [api.GROUP], "resources": [f"{api.SOURCE_PLURAL}/status"], "verbs": ["patch"]},
+    ]
+    if secret_names:
+        rules.append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": secret_names})
+    return rules
+
+
 def grant_bridge_access(api_client: Any, namespace: str, name: str = "preboarding-bridge",
-                        verbs: list[str] | None = None) -> None:
-    """ServiceAccount + Role (onboardingvideos: ``verbs``) + RoleBinding in ``namespace``."""
+                        verbs: list[str] | None = None, secret_names: list[str] | None = None) -> None:
+    """ServiceAccount + Role (onboardingvideos: ``verbs``; sources with ``secret_names``) + RoleBinding."""
     core: Any = k8s.CoreV1Api(api_client)
     rbac: Any = k8s.RbacAuthorizationV1Api(api_client)
     core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
-    rbac.create_namespaced_role(namespace, {
-        "metadata": {"name": name},
-        "rules": [{"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": verbs or BRIDGE_VERBS}],
-    })
+    rules = [{"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": verbs or BRIDGE_VERBS}]
+    if secret_names is not None:
+        rules += source_rules(secret_names)
+    rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": rules})
     rbac.create_namespaced_role_binding(namespace, {
         "metadata": {"name": name},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},

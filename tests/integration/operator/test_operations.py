@@ -11,7 +11,7 @@ from kubernetes import client as k8s
 
 from preboarding import api
 
-from .conftest import example_video, wait_for
+from .harness import example_video, wait_for
 from .test_pipeline import _create, _jobs, _ok
 
 

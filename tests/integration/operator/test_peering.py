@@ -13,7 +13,7 @@ from kubernetes import client as k8s
 from preboarding.testenv.ground import GroundInfo
 from preboarding.testenv.kube import apply_crd
 
-from .conftest import OperatorProcess, example_video, wait_for
+from .harness import OperatorProcess, example_video, wait_for
 from .test_pipeline import _create, _jobs, _ok
 
 PEERING_CRD = Path(__file__).resolve().parents[3] / "crds" / "kopf-peering.yaml"

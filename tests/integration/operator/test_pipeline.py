@@ -14,10 +14,10 @@ from typing import Any
 from kubernetes import client as k8s
 
 from preboarding import api
-from preboarding.api.stages import INPUT_KEY
+from preboarding.api.layout import INPUT_KEY
 from preboarding.storage import S3Store, StoreSettings
 
-from .conftest import example_video, wait_for
+from .harness import example_video, wait_for
 
 
 def _ok(stage: str, pod: dict[str, Any]) -> int:

@@ -23,7 +23,7 @@ from preboarding.testenv.ground import GroundInfo
 from tests.integration.renderer.media import assert_playable_video
 from tests.integration.welcome_mail import mails_to, video_link
 
-from .conftest import example_video, wait_for
+from .harness import example_video, wait_for
 from .test_pipeline import _events, _store
 
 

@@ -15,7 +15,7 @@ from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.script import LINE_PAUSE_SECONDS, SECTION_PAUSE_SECONDS, Line, Script
 from preboarding.renderer.settings import RendererSettings
 from preboarding.renderer.voices import GOOGLE_SAMPLE_RATE, GoogleSynthesizer, to_ssml
-from preboarding.testenv.ground import free_port
+from preboarding.testenv.processes import free_port
 from tests.protocol_servers import GoogleTTSServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]

@@ -7,14 +7,19 @@ import pytest
 import yaml
 
 from preboarding import api
-from preboarding.api.crd import CRD_FILE, build_crd, render_crd_yaml, structural_schema
+from preboarding.api.crd import KINDS, PROFILE, SOURCE, CrdKind, build_crd, render_crd_yaml, structural_schema
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _schema() -> dict[str, Any]:
-    return build_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+def _schema(kind: CrdKind | None = None) -> dict[str, Any]:
+    crd = build_crd(kind) if kind else build_crd()
+    schema: dict[str, Any] = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
+
+
+KIND_IDS = [k.kind for k in KINDS]
 
 
 def _walk(schema: dict[str, Any], path: str = ""):  # type: ignore[no-untyped-def]
@@ -25,22 +30,25 @@ def _walk(schema: dict[str, Any], path: str = ""):  # type: ignore[no-untyped-de
         yield from _walk(schema["items"], f"{path}[]")
 
 
-def test_committed_crd_matches_the_models() -> None:
-    committed = (ROOT / "crds" / CRD_FILE).read_text()
-    assert committed == render_crd_yaml(), "crds/ is stale: run `make crds`"
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+def test_committed_crds_match_the_models(kind: CrdKind) -> None:
+    committed = (ROOT / "crds" / kind.file_name).read_text()
+    assert committed == render_crd_yaml(kind), "crds/ is stale: run `make crds`"
 
 
-def test_every_field_has_a_description() -> None:
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+def test_every_field_has_a_description(kind: CrdKind) -> None:
     # `kubectl explain` shows these: every property, and every object inside a list, is documented.
     undocumented = [
-        path for root in ("spec", "status") for path, s in _walk(_schema()["properties"][root], root)
+        path for root in ("spec", "status") for path, s in _walk(_schema(kind)["properties"][root], root)
         if not s.get("description") and (not path.endswith("[]") or s.get("type") == "object")
     ]
     assert undocumented == []
 
 
-def test_schema_is_structural() -> None:
-    for path, schema in _walk(_schema()):
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+def test_schema_is_structural(kind: CrdKind) -> None:
+    for path, schema in _walk(_schema(kind)):
         assert "type" in schema or schema.get("x-kubernetes-preserve-unknown-fields"), path
         for banned in ("$ref", "anyOf", "oneOf", "allOf", "title", "$defs"):
             assert banned not in schema, f"{path} has {banned}"
@@ -90,5 +98,16 @@ def test_union_of_two_types_is_refused() -> None:
         structural_schema({"anyOf": [{"type": "string"}, {"type": "integer"}]})
 
 
-def test_generated_yaml_parses_back() -> None:
-    assert yaml.safe_load(render_crd_yaml()) == build_crd()
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+def test_generated_yaml_parses_back(kind: CrdKind) -> None:
+    assert yaml.safe_load(render_crd_yaml(kind)) == build_crd(kind)
+
+
+def test_source_and_profile_names_and_printer_columns() -> None:
+    source, profile = build_crd(SOURCE), build_crd(PROFILE)
+    assert (source["spec"]["names"]["kind"], source["spec"]["names"]["shortNames"]) == ("OnboardingSource", ["obs"])
+    assert (profile["spec"]["names"]["kind"], profile["spec"]["names"]["shortNames"]) == ("OnboardingProfile", ["obp"])
+    columns = [c["name"] for c in source["spec"]["versions"][0]["additionalPrinterColumns"] if not c.get("priority")]
+    assert columns == ["Vendor", "Ready", "Last delivery", "Age"]
+    vendor = _schema(SOURCE)["properties"]["spec"]["properties"]["vendor"]
+    assert vendor["enum"] == ["greenhouse", "bamboohr", "ashby", "lever", "hibob", "standard", "generic"]

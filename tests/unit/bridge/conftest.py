@@ -19,7 +19,7 @@ from preboarding.bridge.main import create_app
 from preboarding.bridge.settings import BridgeSettings
 from preboarding.storage import LocalStore
 
-from .fakes import FakeClock, InMemoryVideoRepository
+from .fakes import FakeClock, InMemorySourceRepository, InMemoryVideoRepository
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
 SECRET = "whsec_" + base64.b64encode(b"unit-test-secret-key-32-bytes!!!").decode()
@@ -39,6 +39,7 @@ def make_settings(**overrides: Any) -> BridgeSettings:
         "webhook_secrets": [SECRET, OLD_SECRET],
         "bearer_tokens": [TOKEN],
         "rate_limit_per_minute": 0,
+        "source_refresh_seconds": 0,
         **overrides,
     }
     return BridgeSettings(**values)
@@ -47,8 +48,10 @@ def make_settings(**overrides: Any) -> BridgeSettings:
 class Bridge:
     """A test client plus the fakes behind it and a Standard Webhooks signer (the reference library)."""
 
-    def __init__(self, app: FastAPI, repository: InMemoryVideoRepository, store: LocalStore, clock: FakeClock):
+    def __init__(self, app: FastAPI, repository: InMemoryVideoRepository, store: LocalStore, clock: FakeClock,
+                 sources: InMemorySourceRepository):
         self.app, self.repository, self.store, self.clock = app, repository, store, clock
+        self.sources = sources
         self.client = TestClient(app, raise_server_exceptions=False)
         self._deliveries = 0
 
@@ -78,8 +81,9 @@ def bridge_factory(tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
         repository = InMemoryVideoRepository("hr")
         store = LocalStore(tmp_path / f"store{len(made)}")
         clock = FakeClock()
-        deps = BridgeDeps(repository=repository, store=store, clock=clock, monotonic=clock)
-        bridge = Bridge(create_app(make_settings(**overrides), deps), repository, store, clock)
+        sources = InMemorySourceRepository()
+        deps = BridgeDeps(repository=repository, store=store, sources=sources, clock=clock, monotonic=clock)
+        bridge = Bridge(create_app(make_settings(**overrides), deps), repository, store, clock, sources)
         made.append(bridge)
         return bridge
 

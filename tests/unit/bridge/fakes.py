@@ -131,3 +131,70 @@ class InMemoryVideoRepository:
     def set_status(self, name: str, status: dict[str, Any]) -> None:
         self.objects[name]["status"] = copy.deepcopy(status)
         self.objects[name]["metadata"]["resourceVersion"] = self._next_version()
+
+
+class InMemorySourceRepository:
+    """OnboardingSources, OnboardingProfiles and Secrets of one namespace, as the apiserver keeps them.
+
+    Status patches carry the resourceVersion as a precondition (a stale one is a ``Conflict``), like the
+    JSON Patch the bridge sends to the real status subresource.
+    """
+
+    def __init__(self) -> None:
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[tuple[str, str], str] = {}
+        self._version = 100
+        self.status_writes = 0
+        self.closed = False
+
+    def _bump(self, obj: dict[str, Any]) -> None:
+        self._version += 1
+        obj["metadata"]["resourceVersion"] = str(self._version)
+
+    def add_source(self, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        obj = {"metadata": {"name": name, "generation": 1, "uid": str(uuid.uuid4())}, "spec": spec}
+        self._bump(obj)
+        self.sources[name] = obj
+        return obj
+
+    def add_profile(self, name: str, spec: dict[str, Any]) -> None:
+        obj = {"metadata": {"name": name, "generation": 3}, "spec": spec}
+        self._bump(obj)
+        self.profiles[name] = obj
+
+    def status(self, name: str) -> dict[str, Any]:
+        status: dict[str, Any] = self.sources[name].get("status") or {}
+        return status
+
+    async def get_source(self, name: str) -> dict[str, Any] | None:
+        await asyncio.sleep(0)
+        obj = self.sources.get(name)
+        return copy.deepcopy(obj) if obj else None
+
+    async def list_sources(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(o) for o in self.sources.values()]
+
+    async def get_profile(self, name: str) -> dict[str, Any] | None:
+        obj = self.profiles.get(name)
+        return copy.deepcopy(obj) if obj else None
+
+    async def read_secret(self, name: str, key: str) -> str | None:
+        return self.secrets.get((name, key))
+
+    async def patch_source_status(self, name: str, ops: list[dict[str, Any]]) -> None:
+        await asyncio.sleep(0)
+        obj = self.sources.get(name)
+        if obj is None:
+            raise NotFound("no such OnboardingSource")
+        for op in ops:
+            if op["path"] == "/metadata/resourceVersion":
+                if op["value"] != obj["metadata"]["resourceVersion"]:
+                    raise Conflict("the OnboardingSource was changed concurrently")
+            elif op["path"] == "/status":
+                obj["status"] = copy.deepcopy(op["value"])
+        self.status_writes += 1
+        self._bump(obj)
+
+    def close(self) -> None:
+        self.closed = True

@@ -51,7 +51,18 @@ OPERATOR_CLUSTER_RULES = {
     ("", "namespaces", ("list", "watch")),
     ("apiextensions.k8s.io", "customresourcedefinitions", ("list", "watch")),
 }
-BRIDGE_RULES = {("preboarding.dev", "onboardingvideos", ("create", "delete", "get", "list", "patch"))}
+BRIDGE_RULES = {
+    ("preboarding.dev", "onboardingvideos", ("create", "delete", "get", "list", "patch")),
+    ("preboarding.dev", "onboardingsources", ("get", "list")),
+    ("preboarding.dev", "onboardingprofiles", ("get", "list")),
+    ("preboarding.dev", "onboardingsources/status", ("patch",)),
+}
+SOURCES = [
+    {"name": "greenhouse", "vendor": "greenhouse", "secretRef": {"name": "hr-webhooks", "key": "greenhouse"},
+     "profileRef": {"name": "northwind"}},
+    {"name": "lever", "vendor": "lever", "secretRef": {"name": "hr-webhooks", "key": "lever"},
+     "profileRef": {"name": "northwind"}, "api": {"tokenSecretRef": {"name": "hr-api-tokens", "key": "lever"}}},
+]
 
 
 def _find_helm() -> str | None:
@@ -337,7 +348,6 @@ def test_rendered_settings_are_accepted_by_the_components(helm: str, monkeypatch
     assert operator.renderer_image == "registry.example.com/preboarding/renderer:0.1.0-test"
     assert operator.renderer_service_account == f"{FULL}-renderer"
     assert operator.renderer_config_map == operator.renderer_secret == f"{FULL}-renderer"
-    assert operator.namespaces == ["pb", "team-a"]
     assert operator.resources.cpu_request == "250m" and operator.resources.memory_limit == "1Gi"
     assert operator.store.endpoint == f"{FULL}-minio.pb.svc:9000"
     assert operator.store.access_key.get_secret_value() == "AKIA-S3-ACCESS-0001"
@@ -372,6 +382,34 @@ def test_rbac_verbs_are_exactly_as_designed(helm: str) -> None:
         binding = one(docs, "RoleBinding", name)
         assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name}
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}]
+
+
+def test_the_bridge_reads_only_the_secrets_its_sources_name(helm: str) -> None:
+    docs = render(helm, {"bridge": {"sources": {"items": SOURCES, "secretNames": ["by-hand"]}}})
+    role = one(docs, "Role", f"{FULL}-bridge")
+    [secrets] = [r for r in role["rules"] if r["resources"] == ["secrets"]]
+    assert (secrets["verbs"], secrets["resourceNames"]) == (["get"], ["by-hand", "hr-api-tokens", "hr-webhooks"])
+    assert not [r for r in one(render(helm), "Role", f"{FULL}-bridge")["rules"] if r["resources"] == ["secrets"]]
+    off = one(render(helm, {"bridge": {"sources": {"enabled": False, "items": SOURCES}}}), "Role", f"{FULL}-bridge")
+    assert rules_of(off) == {("preboarding.dev", "onboardingvideos", ("create", "delete", "get", "list", "patch"))}
+
+
+def test_sources_and_profiles_from_values_are_hooks_after_their_crds(helm: str) -> None:
+    profile = {"name": "northwind", "company": {"name": "Northwind"}, "teams": [{"techStack": ["Go"]}]}
+    docs = render(helm, {"bridge": {"sources": {"items": SOURCES}, "profiles": [profile]}})
+    source = one(docs, "OnboardingSource", "lever")
+    assert source["spec"] == {k: v for k, v in SOURCES[1].items() if k != "name"}
+    assert source["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    assert one(docs, "OnboardingProfile", "northwind")["spec"] == {"company": {"name": "Northwind"},
+                                                                   "teams": [{"techStack": ["Go"]}]}
+    config = one(docs, "ConfigMap", f"{FULL}-bridge")["data"]
+    assert (config["PREBOARDING_SOURCES_ENABLED"], config["PREBOARDING_SOURCE_REFRESH_SECONDS"]) == ("true", "30")
+
+
+def test_notes_print_each_sources_url(helm: str) -> None:
+    notes = render_notes(helm, {"bridge": {"sources": {"items": SOURCES}}})
+    assert "$BRIDGE/webhooks/sources/greenhouse" in notes and "$BRIDGE/webhooks/sources/lever" in notes
+    assert "get obs" in notes
 
 
 def test_rbac_follows_the_watched_namespaces(helm: str) -> None:
@@ -503,7 +541,9 @@ def test_bridge_disruption_budget_only_with_several_replicas(helm: str) -> None:
 
 def test_crds_match_the_repository_copies_and_are_kept(helm: str) -> None:
     docs = render(helm)
-    for file in ("onboardingvideos.preboarding.dev.yaml", "kopf-peering.yaml"):
+    files = sorted(p.name for p in (ROOT / "crds").glob("*.yaml"))
+    assert "onboardingsources.preboarding.dev.yaml" in files and "onboardingprofiles.preboarding.dev.yaml" in files
+    for file in files:
         source = yaml.safe_load((ROOT / "crds" / file).read_text())
         chart_copy = (CHART / "files" / "crds" / file).read_text()
         assert chart_copy == (ROOT / "crds" / file).read_text(), f"charts/preboarding/files/crds/{file} is stale"

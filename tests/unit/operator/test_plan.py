@@ -13,7 +13,7 @@ from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
 from preboarding.api.payload import NewHirePayload, payload_to_spec
 from preboarding.api.stages import Stage
 from preboarding.operator.jobs import JobObservation
-from preboarding.operator.plan import Plan, VideoRef, plan_video
+from preboarding.operator.plan import EventKind, FailureReason, Plan, StageEvent, VideoRef, plan_video
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "new-hire.json"
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
@@ -233,6 +233,44 @@ def test_events_carry_no_personal_data() -> None:
     text = " ".join(e.message for e in events)
     for personal in ("Priya", "Raman", "priya.raman@example.com", "Northwind"):
         assert personal not in text
+
+
+def test_events_carry_their_data_and_derive_the_kubernetes_event_from_it() -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    script = p1.create[0]
+    [started] = p1.events
+    assert (started.kind, started.stage, started.job_name) == (EventKind.STAGE_STARTED, Stage.SCRIPT, script.name)
+    assert (started.type, started.reason, started.message) == (
+        "Normal", "StageStarted", f"Started script in Job {script.name}")
+
+    done = _step(_spec(), p1.status, [_job(script)])
+    succeeded = next(e for e in done.events if e.kind is EventKind.STAGE_SUCCEEDED)
+    assert (succeeded.stage, succeeded.duration_seconds) == (Stage.SCRIPT, 3.0)
+    assert (succeeded.type, succeeded.reason, succeeded.message) == (
+        "Normal", "StageSucceeded", "Stage script succeeded in 3.0s")
+
+    waiting = _step(_spec(), OnboardingVideoStatus(), [], free=0).events
+    assert [(e.kind, e.stage, e.type, e.reason, e.message) for e in waiting] == [
+        (EventKind.WAITING_FOR_CAPACITY, Stage.SCRIPT, "Normal", "WaitingForCapacity",
+         "Stage script waits for a Job slot")]
+
+
+@pytest.mark.parametrize(("permanent", "failure", "message"), [
+    (True, FailureReason.PERMANENT, "Stage script failed: permanent failure: exit code 2"),
+    (False, FailureReason.RETRIES_EXHAUSTED, "Stage script failed: retries exhausted: exit code 2"),
+])
+def test_failure_events_carry_the_failure_reason(permanent: bool, failure: FailureReason, message: str) -> None:
+    p1 = _step(_spec(), OnboardingVideoStatus(), [])
+    p2 = _step(_spec(), p1.status, [_job(p1.create[0], "Failed", permanent=permanent, message="exit code 2")])
+    [failed] = p2.events
+    assert (failed.kind, failed.stage, failed.failure) == (EventKind.STAGE_FAILED, Stage.SCRIPT, failure)
+    assert (failed.type, failed.reason, failed.message) == ("Warning", "StageFailed", message)
+    assert f"Stage script failed: {p2.status.stages[0].message}" == message
+
+
+def test_a_failure_event_without_its_reason_is_refused() -> None:
+    with pytest.raises(ValueError, match="failure reason"):
+        StageEvent(EventKind.STAGE_FAILED, Stage.AUDIO, failure_message="retries exhausted: boom")
 
 
 @pytest.mark.parametrize("stage", list(Stage))

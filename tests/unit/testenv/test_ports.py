@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from preboarding.testenv.ground import HOST, free_port, free_ports
+from preboarding.testenv.processes import HOST, free_port, free_ports
 
 
 def test_ports_are_distinct_within_a_call_and_across_calls() -> None:

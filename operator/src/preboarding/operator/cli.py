@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from preboarding.operator.settings import OperatorSettings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,13 +34,15 @@ def _run(args: argparse.Namespace) -> int:
     import logging
     import sys
 
+    settings = load_settings()
+    if settings is None:
+        return 2
+
     import kopf
     from prometheus_client import start_http_server
 
-    import preboarding.operator.handlers  # noqa: F401  (registers the handlers)
-    from preboarding.operator.settings import OperatorSettings
+    from preboarding.operator import handlers  # registers the handlers
 
-    settings = OperatorSettings()  # fail fast with a clear message on bad configuration
     log_format = args.log_format or ("text" if sys.stderr.isatty() else "json")
     kopf.configure(log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.PLAIN,
                    verbose=False)
@@ -51,8 +57,29 @@ def _run(args: argparse.Namespace) -> int:
         clusterwide=not namespaces,
         namespaces=namespaces,
         liveness_endpoint=args.liveness or None,
+        memo=kopf.Memo({handlers.MEMO_SETTINGS: settings}),  # the startup handler builds on these
     )
     return 0
+
+
+def load_settings() -> OperatorSettings | None:
+    """The operator's settings from the environment; None after printing what is wrong (no traceback)."""
+    import sys
+
+    from pydantic import ValidationError
+
+    from preboarding.api.fields import NESTED_PREFIXES, describe_settings_error
+    from preboarding.operator.settings import OperatorSettings
+    from preboarding.storage import StoreSettings
+
+    try:
+        return OperatorSettings()
+    except ValidationError as exc:
+        # The store's settings are built by their own default factory from PREBOARDING_S3_*, so their
+        # errors arrive as StoreSettings errors, located without the "store" field in front.
+        prefix = NESTED_PREFIXES["store"] if exc.title == StoreSettings.__name__ else "PREBOARDING_"
+        print(describe_settings_error(exc, "operator", prefix=prefix, delimiter="__"), file=sys.stderr)
+        return None
 
 
 def default_priority(pod_name: str | None) -> int:

@@ -8,30 +8,47 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
 import kopf
 
 from preboarding import api
-from preboarding.api.stages import video_prefix
-from preboarding.operator.jobs import MANAGED_BY, JobObservation, observe_job
+from preboarding.api import labels
+from preboarding.api.layout import video_prefix
+from preboarding.operator.jobs import JobObservation, observe_job
 from preboarding.operator.kube import KubeApi
 from preboarding.operator.reconciler import Reconciler
 from preboarding.operator.settings import OperatorSettings
-from preboarding.storage import S3Store
+from preboarding.storage import S3Store, Store, StoreError
 
 OV = (api.GROUP, api.VERSION, api.PLURAL)
 # Values are str or kopf.PRESENT; kopf does not export its label-filter value type.
-JOB_LABELS: Mapping[str, Any] = {"app.kubernetes.io/managed-by": MANAGED_BY, api.LABEL_STAGE: kopf.PRESENT}
+JOB_LABELS: Mapping[str, Any] = {labels.MANAGED_BY: labels.OPERATOR, api.LABEL_STAGE: kopf.PRESENT}
 RESYNC_SECONDS = 30.0
 _CLEANUP_RETRY_SECONDS = 15
 _WAKE_PER_FINISHED_JOB = 3
+# The memo key under which ``preboarding operator`` hands its validated settings to ``kopf.run``.
+MEMO_SETTINGS = "operator_settings"
 
-_runtime: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the handlers share, built once by the startup handler."""
+
+    settings: OperatorSettings
+    store: Store
+    reconciler: Reconciler
 
 
-def _reconciler() -> Reconciler:
-    return _runtime["reconciler"]  # type: ignore[no-any-return]
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The operator's runtime; an error if kopf's startup handler (``configure``) has not run."""
+    if _runtime is None:
+        raise RuntimeError("the operator is not configured yet: kopf's startup handler `configure` has not run")
+    return _runtime
 
 
 def _owner_video(body: kopf.Body) -> str | None:
@@ -49,8 +66,13 @@ def _namespaced(namespace: str | None) -> str:
 
 
 @kopf.on.startup()
-async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) -> None:
-    config = OperatorSettings()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
+    """Set kopf up and build the runtime from the settings ``preboarding operator`` validated."""
+    global _runtime
+    config = memo.get(MEMO_SETTINGS)
+    if not isinstance(config, OperatorSettings):
+        # Settings are read and validated once, by the CLI, which reports a bad one without a traceback.
+        raise kopf.PermanentError(f"start the operator with `preboarding operator` (no {MEMO_SETTINGS} in memo)")
     settings.persistence.finalizer = api.FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -59,18 +81,7 @@ async def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: A
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     store = S3Store(config.store)
-
-    def post_event(body: dict[str, Any], type_: str, reason: str, message: str) -> None:
-        # kopf annotates kopf.Body but only reads the object reference, so a raw manifest works.
-        kopf.event(cast(kopf.Body, body), type=type_, reason=reason, message=message)
-
-    def adopt(child: dict[str, Any], owner: dict[str, Any]) -> None:
-        # As for events: kopf annotates kopf.Body but only reads the owner's metadata.
-        kopf.adopt(child, owner=cast(kopf.Body, owner), forced=False, strict=False)
-
-    _runtime["settings"] = config
-    _runtime["store"] = store
-    _runtime["reconciler"] = Reconciler(config, KubeApi(), store, post_event, adopt)
+    _runtime = Runtime(settings=config, store=store, reconciler=Reconciler(config, KubeApi(), store))
     logger.info("configured: renderer image %s, %d Job slots per namespace",
                 config.renderer_image, config.max_running_jobs_per_namespace)
 
@@ -118,7 +129,7 @@ async def _reconcile(namespace: str, name: str, video_jobs: VideoJobs, active_jo
     def active(ns: str) -> set[str]:
         return set(active_jobs.get(ns, []))
 
-    return await _reconciler().reconcile(namespace, name, jobs=jobs, active=active, logger=logger)
+    return await runtime().reconciler.reconcile(namespace, name, jobs=jobs, active=active, logger=logger)
 
 
 @kopf.on.event(*OV)  # type: ignore[arg-type]  # index kwargs
@@ -142,7 +153,7 @@ async def job_changed(body: kopf.Body, namespace: str | None, name: str, video_j
     await _reconcile(namespace, owner, video_jobs, active_jobs, logger)
     observation = observe_job(dict(body))
     if observation is not None and observation.state != "Active":
-        _reconciler().forget_created(namespace, name)
+        runtime().reconciler.forget_created(namespace, name)
         # A slot is free: wake a few waiting videos now; the resync timer covers the rest.
         for waiting in sorted(set(waiting_videos.get(namespace, [])) - {owner})[:_WAKE_PER_FINISHED_JOB]:
             await _reconcile(namespace, waiting, video_jobs, active_jobs, logger)
@@ -170,8 +181,8 @@ async def cleanup_video(namespace: str | None, name: str, uid: str, patch: kopf.
 
     prefix = video_prefix(_namespaced(namespace), name, uid)
     try:
-        removed = await asyncio.to_thread(_runtime["store"].delete_prefix, prefix)
-    except Exception as exc:  # any store failure: report and retry later
+        removed = await asyncio.to_thread(runtime().store.delete_prefix, prefix)
+    except StoreError as exc:  # the store unreachable or failing: report and retry later
         patch.status["message"] = f"Deleting: could not remove stored objects yet ({type(exc).__name__}); retrying."
         raise kopf.TemporaryError(f"store cleanup of {prefix} failed: {exc}", delay=_CLEANUP_RETRY_SECONDS) from exc
     logger.info("removed %d stored objects under %s", removed, prefix)

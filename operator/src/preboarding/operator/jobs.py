@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from preboarding import api
+from preboarding.api.labels import stage_job_labels
 from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_PERMANENT, Stage
 from preboarding.operator.settings import OperatorSettings
 
@@ -15,7 +16,6 @@ CONTAINER = "renderer"
 GOOGLE_CREDENTIALS_DIR = "/var/run/secrets/google"
 ANNOTATION_INPUTS_HASH = f"{api.GROUP}/inputs-hash"
 ANNOTATION_RUN = f"{api.GROUP}/run"
-MANAGED_BY = "preboarding-operator"
 
 JobState = Literal["Active", "Succeeded", "Failed"]
 
@@ -32,16 +32,6 @@ def job_name(video: str, uid: str, stage: Stage, inputs_hash: str, run: int) -> 
     return f"{video[: 63 - len(suffix)].rstrip('-')}{suffix}"
 
 
-def job_labels(video: str, stage: Stage) -> dict[str, str]:
-    """Labels on a stage Job and its pods: the standard set plus video and stage."""
-    return {
-        "app.kubernetes.io/name": "preboarding",
-        "app.kubernetes.io/component": "renderer",
-        "app.kubernetes.io/part-of": "preboarding",
-        "app.kubernetes.io/managed-by": MANAGED_BY,
-        api.LABEL_VIDEO: video[:63].rstrip("-_."),
-        api.LABEL_STAGE: stage.value,
-    }
 
 
 def build_stage_job(
@@ -55,7 +45,7 @@ def build_stage_job(
     settings: OperatorSettings,
 ) -> dict[str, Any]:
     """The Job that runs ``preboarding stage <stage>`` for one video (the owner is set by the caller)."""
-    labels = job_labels(video, stage)
+    labels = stage_job_labels(video, stage)
     env = [
         {"name": "PREBOARDING_VIDEO_UID", "value": uid},
         {"name": "TMPDIR", "value": "/scratch"},

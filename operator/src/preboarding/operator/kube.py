@@ -1,18 +1,49 @@
 """Thin Kubernetes API wrapper for the operator: idempotent create (409 = exists), status patches.
 
-The ``kubernetes`` client is synchronous; calls run in a worker thread so kopf's loop never blocks.
+``ClusterApi`` is what the reconciler needs from Kubernetes; ``KubeApi`` is the real one (unit tests
+use an in-memory one). The ``kubernetes`` client is synchronous; calls run in a worker thread so
+kopf's loop never blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from preboarding import api
+from preboarding.api.labels import OPERATOR, standard_labels
+
+
+class ClusterApi(Protocol):
+    """The Kubernetes calls the reconciler makes besides kopf's own watching."""
+
+    async def get_video(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The OnboardingVideo as the apiserver returns it; None if it does not exist."""
+        ...
+
+    async def create_job(self, namespace: str, manifest: dict[str, Any]) -> bool:
+        """Create a Job; False if one of that name already exists (which counts as success)."""
+        ...
+
+    async def patch_video_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge-patch the video's status subresource; a video deleted meanwhile is no error."""
+        ...
+
+    async def ensure_service_account(self, namespace: str, name: str) -> None:
+        """Make sure the renderer's ServiceAccount exists in the namespace (or is not ours to create)."""
+        ...
+
+    def post_event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        """Post a Kubernetes Event about ``obj`` (type Normal or Warning, a CamelCase reason)."""
+        ...
+
+    def adopt(self, child: dict[str, Any], owner: dict[str, Any]) -> None:
+        """Make ``owner`` the owner of the ``child`` manifest before it is created (garbage collection)."""
+        ...
 
 
 class KubeApi:
-    """The few API calls the operator makes besides kopf's own watching."""
+    """The real ``ClusterApi``: the ``kubernetes`` client, and kopf for events and adoption."""
 
     def __init__(self, api_client: Any | None = None) -> None:
         from kubernetes import client, config
@@ -32,9 +63,7 @@ class KubeApi:
         from kubernetes.client.exceptions import ApiException
 
         body = {"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": False,
-                "metadata": {"name": name, "labels": {"app.kubernetes.io/name": "preboarding",
-                                                      "app.kubernetes.io/component": "renderer",
-                                                      "app.kubernetes.io/managed-by": "preboarding-operator"}}}
+                "metadata": {"name": name, "labels": standard_labels("renderer", OPERATOR)}}
         try:
             # The client annotates V1ServiceAccount but serialises plain manifests (dicts) just the same.
             await asyncio.to_thread(
@@ -47,6 +76,7 @@ class KubeApi:
                 raise
 
     async def get_video(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The OnboardingVideo as the apiserver returns it; None on 404."""
         from kubernetes.client.exceptions import ApiException
 
         try:
@@ -74,6 +104,7 @@ class KubeApi:
         return True
 
     async def patch_video_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Merge-patch ``status`` into the video's status subresource; a 404 (deleted meanwhile) is ignored."""
         from kubernetes.client.exceptions import ApiException
 
         try:
@@ -84,3 +115,17 @@ class KubeApi:
         except ApiException as exc:
             if exc.status != 404:  # deleted meanwhile: nothing to report on
                 raise
+
+    def post_event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        """Queue an Event through kopf's poster (asynchronous, best effort)."""
+        import kopf
+
+        # kopf annotates kopf.Body but only reads the object reference, so a raw manifest works.
+        kopf.event(cast(kopf.Body, obj), type=type_, reason=reason, message=message)
+
+    def adopt(self, child: dict[str, Any], owner: dict[str, Any]) -> None:
+        """Append the owner reference; kopf also fills in name, namespace and labels the child lacks."""
+        import kopf
+
+        # As for events: kopf annotates kopf.Body but only reads the owner's metadata.
+        kopf.adopt(child, owner=cast(kopf.Body, owner), forced=False, strict=False)

@@ -8,16 +8,18 @@ restarted operator converges to the same answer, and a lost status write is repa
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 
 from preboarding.api.inputs import stage_inputs_hashes
+from preboarding.api.layout import VIDEO_KEY, video_prefix
 from preboarding.api.models import (
     Condition,
     OnboardingVideoSpec,
     OnboardingVideoStatus,
     StageRecord,
 )
-from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, VIDEO_KEY, Stage, video_prefix
+from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, Stage, planned_stages
 from preboarding.operator.jobs import JobObservation, job_name
 
 
@@ -37,23 +39,74 @@ class CreateJob:
     name: str
 
 
+class EventKind(enum.Enum):
+    """A stage transition worth an Event; the value is the Kubernetes Event's reason."""
+
+    STAGE_STARTED = "StageStarted"
+    STAGE_SUCCEEDED = "StageSucceeded"
+    STAGE_FAILED = "StageFailed"
+    WAITING_FOR_CAPACITY = "WaitingForCapacity"
+
+
+class FailureReason(enum.Enum):
+    """Why a stage failed; the value is the ``reason`` label of ``preboarding_stage_failures_total``."""
+
+    PERMANENT = "permanent"  # invalid input or a permanent error: the podFailurePolicy failed the Job at once
+    RETRIES_EXHAUSTED = "exhausted"  # retryable failures until the Job's backoffLimit
+
+    @property
+    def description(self) -> str:
+        """How the stage's failure message starts: ``permanent failure: ...``, ``retries exhausted: ...``."""
+        return "permanent failure" if self is FailureReason.PERMANENT else "retries exhausted"
+
+
 @dataclass(frozen=True)
-class Event:
-    type: str  # Normal | Warning
-    reason: str
-    message: str
+class StageEvent:
+    """A stage transition, with its data; the Kubernetes Event's type, reason and message derive from it.
+
+    No personal data: only stage names, Job names, durations and the stage's failure message.
+    """
+
+    kind: EventKind
+    stage: Stage
+    job_name: str | None = None  # StageStarted: the Job that runs the stage
+    duration_seconds: float | None = None  # StageSucceeded, when start and finish are known
+    failure: FailureReason | None = None  # StageFailed
+    failure_message: str | None = None  # StageFailed: the stage's message ("<failure description>: <why>")
+
+    def __post_init__(self) -> None:
+        if self.kind is EventKind.STAGE_FAILED and self.failure is None:
+            raise ValueError("a StageFailed event needs its failure reason")
+
+    @property
+    def type(self) -> str:
+        """The Kubernetes Event type: ``Warning`` for a failure, else ``Normal``."""
+        return "Warning" if self.kind is EventKind.STAGE_FAILED else "Normal"
+
+    @property
+    def reason(self) -> str:
+        """The Kubernetes Event reason (CamelCase)."""
+        return self.kind.value
+
+    @property
+    def message(self) -> str:
+        """The Kubernetes Event message."""
+        stage = self.stage.value
+        if self.kind is EventKind.STAGE_STARTED:
+            return f"Started {stage} in Job {self.job_name}"
+        if self.kind is EventKind.STAGE_SUCCEEDED:
+            took = f" in {self.duration_seconds:.1f}s" if self.duration_seconds is not None else ""
+            return f"Stage {stage} succeeded{took}"
+        if self.kind is EventKind.STAGE_FAILED:
+            return f"Stage {stage} failed: {self.failure_message}"
+        return f"Stage {stage} waits for a Job slot"
 
 
 @dataclass
 class Plan:
     status: OnboardingVideoStatus
     create: list[CreateJob] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-
-
-def planned_stages(spec: OnboardingVideoSpec) -> list[Stage]:
-    """Stages this video needs: notify only when the new hire is to be emailed."""
-    return [s for s in STAGES if s is not Stage.NOTIFY or spec.delivery.send_email]
+    events: list[StageEvent] = field(default_factory=list)
 
 
 def plan_video(
@@ -80,6 +133,7 @@ def plan_video(
 
     by_name = {j.name: j for j in jobs}
     records: dict[Stage, StageRecord] = {}
+    failures: dict[Stage, FailureReason] = {}  # stages whose current Job failed, and why
     for stage in STAGES:
         prev = old.get(stage)
         h = hashes[stage]
@@ -107,9 +161,9 @@ def plan_video(
                 rec.state, rec.finished_at, rec.message = "Succeeded", job.finished_at or now, None
             elif job.state == "Failed":
                 rec.state, rec.finished_at = "Failed", job.finished_at or now
-                kind = "permanent failure" if job.permanent else "retries exhausted"
+                failures[stage] = FailureReason.PERMANENT if job.permanent else FailureReason.RETRIES_EXHAUSTED
                 rec.message = rec.message if prev and prev.state == "Failed" and prev.message else (
-                    f"{kind}: {job.message or job.reason or 'the Job failed'}")
+                    f"{failures[stage].description}: {job.message or job.reason or 'the Job failed'}")
             else:
                 rec.state = "Running"
             if rec.started_at and rec.finished_at:
@@ -130,7 +184,7 @@ def plan_video(
 
     new_status.stages = [records[s] for s in STAGES]
     _summarize(video, spec, new_status, planned, now)
-    plan.events = stage_events(old, records)
+    plan.events = stage_events(old, records, failures)
     return plan
 
 
@@ -202,8 +256,9 @@ def _condition(st: OnboardingVideoStatus, type_: str, status: str, reason: str, 
     )
 
 
-def stage_events(old: dict[Stage, StageRecord], new: dict[Stage, StageRecord]) -> list[Event]:
-    """Kubernetes Events for stage transitions (no personal data: stage names and Job names only)."""
+def stage_events(old: dict[Stage, StageRecord], new: dict[Stage, StageRecord],
+                 failures: dict[Stage, FailureReason]) -> list[StageEvent]:
+    """Events for stage transitions. ``failures``: why each stage whose current Job failed did so."""
     events = []
     for stage in STAGES:
         before, after = old.get(stage), new[stage]
@@ -211,12 +266,14 @@ def stage_events(old: dict[Stage, StageRecord], new: dict[Stage, StageRecord]) -
         if same_run and before is not None and before.state == after.state:
             continue
         if after.state == "Running":
-            events.append(Event("Normal", "StageStarted", f"Started {stage.value} in Job {after.job_name}"))
+            events.append(StageEvent(EventKind.STAGE_STARTED, stage, job_name=after.job_name))
         elif after.state == "Succeeded" and not (same_run and before and before.state == "Succeeded"):
-            took = f" in {after.duration_seconds:.1f}s" if after.duration_seconds is not None else ""
-            events.append(Event("Normal", "StageSucceeded", f"Stage {stage.value} succeeded{took}"))
+            events.append(StageEvent(EventKind.STAGE_SUCCEEDED, stage, duration_seconds=after.duration_seconds))
         elif after.state == "Failed":
-            events.append(Event("Warning", "StageFailed", f"Stage {stage.value} failed: {after.message}"))
+            # A stage only turns Failed from its observed Job (a Failed record carried over from the old
+            # status is the same run in the same state, skipped above), so ``failures`` names it.
+            events.append(StageEvent(EventKind.STAGE_FAILED, stage, failure=failures[stage],
+                                     failure_message=after.message))
         elif after.state == "Waiting" and (before is None or before.state != "Waiting"):
-            events.append(Event("Normal", "WaitingForCapacity", f"Stage {stage.value} waits for a Job slot"))
+            events.append(StageEvent(EventKind.WAITING_FOR_CAPACITY, stage))
     return events

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from collections import defaultdict
@@ -15,16 +14,16 @@ from pydantic import ValidationError
 
 from preboarding import api
 from preboarding.api import fields
+from preboarding.api.inputs import input_document
+from preboarding.api.layout import INPUT_KEY, video_prefix
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
-from preboarding.api.stages import INPUT_KEY, video_prefix
 from preboarding.operator import metrics
 from preboarding.operator.jobs import JobObservation, build_stage_job
-from preboarding.operator.kube import KubeApi
-from preboarding.operator.plan import VideoRef, plan_video
+from preboarding.operator.kube import ClusterApi
+from preboarding.operator.plan import EventKind, StageEvent, VideoRef, plan_video
 from preboarding.operator.settings import OperatorSettings
 from preboarding.storage import Store
 
-EventPoster = Callable[[dict[str, Any], str, str, str], None]
 JobsLookup = Callable[[str, str], Iterable[JobObservation]]
 ActiveLookup = Callable[[str], set[str]]
 
@@ -34,13 +33,10 @@ _SEEN_GRACE_SECONDS = 120
 class Reconciler:
     """Serializes reconciles per video and keeps Job slots per namespace honest."""
 
-    def __init__(self, settings: OperatorSettings, kube: KubeApi, store: Store, post_event: EventPoster,
-                 adopt: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+    def __init__(self, settings: OperatorSettings, kube: ClusterApi, store: Store) -> None:
         self.settings = settings
         self.kube = kube
         self.store = store
-        self.post_event = post_event
-        self.adopt = adopt
         self._video_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._namespace_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         # Jobs created but not yet seen by the watch, so they count against the cap meanwhile.
@@ -88,7 +84,7 @@ class Reconciler:
                     manifest = build_stage_job(namespace=namespace, video=name, uid=video.uid, stage=action.stage,
                                                inputs_hash=action.inputs_hash, run=action.run,
                                                settings=self.settings)
-                    self.adopt(manifest, body)
+                    self.kube.adopt(manifest, body)
                     created = await self.kube.create_job(namespace, manifest)
                     self._created[namespace][action.name] = time.monotonic()
                     if created:
@@ -97,34 +93,28 @@ class Reconciler:
                             metrics.RETRIES.labels(stage=action.stage.value).inc()
                     logger.info("stage %s: Job %s %s", action.stage.value, action.name,
                                 "created" if created else "already existed; adopted")
+            # Status goes through the API here, not kopf's ``patch``: four handlers reconcile a video (its own
+            # events, its Jobs' events, the resync timer, wake-ups after a Job finishes), serialized by this
+            # video's lock, each recomputing the plan from the observed Jobs. For Job events and wake-ups
+            # kopf's ``patch`` is the Job's, not the video's; and kopf applies a ``patch`` only after the
+            # handler returns, outside the lock, where it could land after a newer plan's write. One merge
+            # patch of the whole status, written under the lock from the plan just made, keeps it consistent.
             new_status = _status_patch(plan.status)
             if new_status != _status_patch(status):
                 await self.kube.patch_video_status(namespace, name, new_status)
             for event in plan.events:
-                self.post_event(body, event.type, event.reason, event.message)
-                if event.reason == "StageFailed":
-                    failed = next(r for r in plan.status.stages if r.state == "Failed")
-                    kind = "permanent" if "permanent" in (failed.message or "") else "exhausted"
-                    metrics.FAILURES.labels(stage=failed.name.value, reason=kind).inc()
-                if event.reason == "StageSucceeded":
-                    rec = next(r for r in plan.status.stages if event.message.startswith(f"Stage {r.name.value} "))
-                    if rec.duration_seconds is not None:
-                        metrics.STAGE_SECONDS.labels(stage=rec.name.value).observe(rec.duration_seconds)
+                self.kube.post_event(body, event.type, event.reason, event.message)
+                _record_stage_metrics(event)
             metrics.record_phase(namespace, name, plan.status.phase)
             metrics.RECONCILES.labels(outcome="ok").inc()
             return plan.status.phase
 
     def _write_input(self, video: VideoRef, body: dict[str, Any]) -> None:
         """The renderer reads the spec from the store: its Jobs need no Kubernetes access at all."""
-        document = {
-            "apiVersion": api.API_VERSION,
-            "kind": api.KIND,
-            "metadata": {"name": video.name, "namespace": video.namespace, "uid": video.uid,
-                         "generation": video.generation},
-            "spec": body.get("spec") or {},
-        }
+        document = input_document(body.get("spec") or {}, namespace=video.namespace, name=video.name,
+                                  uid=video.uid, generation=video.generation)
         key = video_prefix(video.namespace, video.name, video.uid) + INPUT_KEY
-        self.store.put_bytes(key, json.dumps(document, indent=2).encode(), "application/json")
+        self.store.put_bytes(key, document, "application/json")
 
     async def _invalid_spec(self, body: dict[str, Any], status: OnboardingVideoStatus,
                             exc: ValidationError) -> None:
@@ -133,7 +123,14 @@ class Reconciler:
         status.phase = "Failed"
         status.message = message
         await self.kube.patch_video_status(meta["namespace"], meta["name"], _status_patch(status))
-        self.post_event(body, "Warning", "InvalidSpec", message)
+        self.kube.post_event(body, "Warning", "InvalidSpec", message)
+
+
+def _record_stage_metrics(event: StageEvent) -> None:
+    if event.kind is EventKind.STAGE_FAILED and event.failure is not None:
+        metrics.FAILURES.labels(stage=event.stage.value, reason=event.failure.value).inc()
+    elif event.kind is EventKind.STAGE_SUCCEEDED and event.duration_seconds is not None:
+        metrics.STAGE_SECONDS.labels(stage=event.stage.value).observe(event.duration_seconds)
 
 
 def _parse_status(raw: dict[str, Any] | None, logger: Any) -> OnboardingVideoStatus:

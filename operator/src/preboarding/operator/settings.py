@@ -54,6 +54,5 @@ class OperatorSettings(BaseSettings):
     job_ttl_seconds: int = Field(default=3600, ge=0)
     max_running_jobs_per_namespace: int = Field(default=10, ge=1)
     resources: StageResources = Field(default_factory=StageResources)
-    namespaces: list[str] = Field(default_factory=list, description="Namespaces to watch; empty = all.")
     store: StoreSettings = Field(default_factory=StoreSettings)
     pod_name: str | None = Field(default=None, description="This replica's pod name (the downward API).")

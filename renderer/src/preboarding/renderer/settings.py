@@ -62,6 +62,8 @@ class RendererSettings(BaseSettings):
     """Where the outbox provider writes .eml files instead of sending."""
     logo_max_bytes: int = 5_000_000
     logo_timeout_seconds: float = 10
+    logo_allow_private_networks: bool = False
+    """Fetch logos from loopback and private addresses too (only for a test ground; see renderer/logo.py)."""
 
     video_uid: str | None = None
     """uid of the OnboardingVideo a stage Job works for (the operator sets it in the Job's env)."""

@@ -12,7 +12,6 @@ import json
 import logging
 import resource
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +36,11 @@ from preboarding.api.layout import (
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.records import SlideRef, StageRecord
 from preboarding.api.stages import STAGE_DEPENDENCIES, Stage
-from preboarding.renderer import audio, compose, mail
+from preboarding.renderer import audio, compose, logo, mail
 from preboarding.renderer.captions import build_webvtt
 from preboarding.renderer.errors import InvalidInput, PermanentFailure, StageError
 from preboarding.renderer.llm import OpenAIWriter
+from preboarding.renderer.logo import LogoPolicy
 from preboarding.renderer.script import Script, TemplateWriter
 from preboarding.renderer.settings import RendererSettings
 from preboarding.renderer.slides import render_slides
@@ -163,20 +163,17 @@ def run_audio(work: VideoWork) -> Outcome:
 
 
 def fetch_logo(work: VideoWork) -> bytes | None:
-    """The company logo, if any; a logo that cannot be fetched is left out, never a failure."""
+    """The company logo, if any; a logo that is refused or cannot be fetched is left out, never a failure."""
     url = work.spec.company.logo_url
     if url is None:
         return None
+    policy = LogoPolicy(max_bytes=work.settings.logo_max_bytes, timeout_seconds=work.settings.logo_timeout_seconds,
+                        allow_private_networks=work.settings.logo_allow_private_networks)
     try:
-        with urllib.request.urlopen(str(url), timeout=work.settings.logo_timeout_seconds) as response:
-            data: bytes = response.read(work.settings.logo_max_bytes + 1)
-    except OSError as exc:
+        return logo.fetch_logo(str(url), policy)
+    except logo.LogoRefused as exc:
         log.warning("logo not fetched, rendering without it: %s", exc)
         return None
-    if len(data) > work.settings.logo_max_bytes:
-        log.warning("logo larger than %d bytes, rendering without it", work.settings.logo_max_bytes)
-        return None
-    return data
 
 
 def run_slides(work: VideoWork) -> Outcome:

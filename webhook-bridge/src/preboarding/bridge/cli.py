@@ -6,6 +6,9 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from preboarding.bridge import source_check
+
+    source_check.register(subparsers)
     parser = subparsers.add_parser(
         "bridge",
         help="run the webhook bridge (HR new-hire webhooks -> OnboardingVideos)",

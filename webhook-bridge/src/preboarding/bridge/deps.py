@@ -23,6 +23,7 @@ from preboarding.bridge.ratelimit import TokenBucketLimiter
 from preboarding.bridge.repository import VideoRepository
 from preboarding.bridge.settings import BridgeSettings
 from preboarding.bridge.signatures import Caller, SignatureError, authenticate
+from preboarding.bridge.source_repository import SourceRepository
 from preboarding.storage import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class BridgeDeps:
 
     repository: VideoRepository
     store: Store
+    sources: SourceRepository | None = None  # None: no OnboardingSources (POST /webhooks/sources/* is 404)
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
 

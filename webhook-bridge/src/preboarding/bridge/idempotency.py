@@ -19,6 +19,7 @@ class Decision(enum.StrEnum):
     DUPLICATE = "duplicate"
     UPDATE = "update"
     DELETING = "deleting"  # the old resource is being finalized; the sender should retry shortly
+    ABSENT = "absent"  # an update-only delivery for someone who has no video: nothing to do
 
 
 def annotations_of(resource: dict[str, Any]) -> dict[str, str]:

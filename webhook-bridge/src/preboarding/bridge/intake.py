@@ -93,15 +93,18 @@ def _model_of(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     return None, False
 
 
-def parse_new_hire(body: bytes) -> ParsedPayload:
-    """Raw request body -> validated payload. Raises ``InvalidJson`` or ``InvalidPayload``."""
+def parse_new_hire(body: bytes, *, profile_implied: bool = False) -> ParsedPayload:
+    """Raw request body -> validated payload. Raises ``InvalidJson`` or ``InvalidPayload``.
+
+    ``profile_implied``: the payload arrived at a source, whose profile supplies the company.
+    """
     try:
         # pydantic's parser: bounded recursion, no quadratic big-int parsing, strict UTF-8.
         data = pydantic_core.from_json(body, allow_inf_nan=False)
     except ValueError as exc:
         raise InvalidJson(f"the body is not valid JSON: {exc}") from None
     try:
-        payload = NewHirePayload.model_validate(data)
+        payload = NewHirePayload.model_validate(data, context={"profile_implied": profile_implied})
     except ValidationError as exc:
         raise InvalidPayload(problems_from(exc)) from None
     return ParsedPayload(payload=payload, unknown_fields=unknown_fields(NewHirePayload, data))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,25 +18,46 @@ from preboarding.api.payload import NewHirePayload
 from preboarding.bridge.deps import BridgeDeps, BridgeState
 from preboarding.bridge.errors import install_error_handlers
 from preboarding.bridge.metrics import MetricsMiddleware
-from preboarding.bridge.routes import dev_output, jobs, meta, videos, webhooks
+from preboarding.bridge.repository import RepositoryError
+from preboarding.bridge.routes import dev_output, jobs, meta, sources, videos, webhooks
 from preboarding.bridge.settings import BridgeSettings
+from preboarding.bridge.source_repository import SourceRepository
+from preboarding.bridge.sources import refresh_readiness
 
 DESCRIPTION = """\
 Receives HR "new hire" webhooks and turns each into an `OnboardingVideo` resource that the Preboarding
 operator renders into a personalized welcome video. Job ids are the resources' names.
 """
+log = logging.getLogger(__name__)
 DOCS_URL, REDOC_URL, DOCS_STATIC_URL = "/docs", "/redoc", "/docs/static"
 
 
 def build_deps(settings: BridgeSettings) -> BridgeDeps:
     """The real adapters: the apiserver (in-cluster or KUBECONFIG) and the S3 store."""
-    from preboarding.bridge.repository import KubeVideoRepository
+    from preboarding.bridge.repository import KubeVideoRepository, load_kube_configuration
+    from preboarding.bridge.source_repository import KubeSourceRepository
     from preboarding.storage import S3Store
 
+    configuration = load_kube_configuration()
     return BridgeDeps(
-        repository=KubeVideoRepository(settings.namespace, timeout=settings.kube_timeout_seconds),
+        repository=KubeVideoRepository(settings.namespace, timeout=settings.kube_timeout_seconds,
+                                       configuration=configuration),
         store=S3Store(settings.store),
+        sources=KubeSourceRepository(settings.namespace, timeout=settings.kube_timeout_seconds,
+                                     configuration=configuration) if settings.sources_enabled else None,
     )
+
+
+async def refresh_sources(repository: SourceRepository, interval: float) -> None:
+    """Every ``interval`` seconds, write each source's Ready condition (a missing Secret shows without a delivery)."""
+    while True:
+        try:
+            await refresh_readiness(repository)
+        except RepositoryError as exc:
+            log.warning("source readiness not refreshed: %s", exc.message)
+        except Exception:  # a bug must not stop the refresher for the bridge's lifetime
+            log.exception("source readiness refresh failed")
+        await asyncio.sleep(interval)
 
 
 def create_app(settings: BridgeSettings, deps: BridgeDeps | None = None) -> FastAPI:
@@ -42,8 +66,17 @@ def create_app(settings: BridgeSettings, deps: BridgeDeps | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        refresher = None
+        if deps.sources is not None and settings.source_refresh_seconds > 0:
+            refresher = asyncio.create_task(refresh_sources(deps.sources, settings.source_refresh_seconds))
         yield
+        if refresher is not None:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
         deps.repository.close()
+        if deps.sources is not None:
+            deps.sources.close()
 
     # /docs and /redoc serve Swagger UI and ReDoc from the package, not a CDN: they work air-gapped.
     app = FastAPIOffline(
@@ -59,6 +92,7 @@ def create_app(settings: BridgeSettings, deps: BridgeDeps | None = None) -> Fast
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(webhooks.router)
+    app.include_router(sources.router)
     app.include_router(jobs.router)
     app.include_router(videos.router)
     if settings.dev_output_enabled:

@@ -40,6 +40,32 @@ class WebhookAccepted(BaseModel):
     video_url: str
 
 
+SourceJobState = Literal["queued", "updated", "duplicate", "absent", "deleting"]
+SourceOutcome = Literal["accepted", "updated", "duplicate", "deleted", "ignored", "ping"]
+
+
+class SourceJob(BaseModel):
+    """One video a source delivery concerned."""
+
+    job_id: str = Field(description="The OnboardingVideo's name; stable for a person through a source.")
+    status: SourceJobState = Field(
+        description="queued: a new video; updated: changed data; duplicate: nothing changed; absent: an update "
+        "or removal for someone without a video; deleting: the video and its stored files are being removed."
+    )
+    status_url: str
+
+
+class SourceDeliveryAnswer(BaseModel):
+    """Answer to a delivery through an OnboardingSource (always 200 when it was handled)."""
+
+    source: str = Field(description="The OnboardingSource.")
+    status: SourceOutcome = Field(
+        description="What the delivery did as a whole."
+    )
+    action: str = Field(description="The vendor's event name, e.g. hire_candidate.")
+    jobs: list[SourceJob] = Field(default_factory=list, description="The videos it concerned.")
+
+
 class StageTiming(BaseModel):
     name: str
     state: StageState

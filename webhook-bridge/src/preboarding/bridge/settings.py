@@ -65,6 +65,12 @@ class BridgeSettings(BaseSettings):
         default="127.0.0.1",
         description="Proxies trusted for X-Forwarded-For/Proto (the client address the rate limit keys on).",
     )
+    sources_enabled: bool = Field(
+        default=True, description="Serve POST /webhooks/sources/{name} for the namespace's OnboardingSources."
+    )
+    source_refresh_seconds: float = Field(
+        default=30, ge=0, le=3600, description="How often every source's Ready condition is checked; 0: never."
+    )
     store: StoreSettings = Field(default_factory=StoreSettings)
 
     @field_validator("webhook_secrets", "bearer_tokens", "cors_origins", mode="before")

@@ -6,11 +6,15 @@ import logging
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
-from preboarding.api.payload import build_onboarding_video
+from preboarding.api.models import OnboardingVideoSpec
+from preboarding.api.payload import NewHirePayload, build_onboarding_video, video_manifest, video_name
+from preboarding.api.sources import OnboardingProfileSpec
 from preboarding.bridge.delivery import DeliveryContention, deliver
 from preboarding.bridge.deps import (
     WEBHOOK_PATH,
+    BridgeState,
     DeliveryDep,
     RepositoryDep,
     StateDep,
@@ -19,8 +23,9 @@ from preboarding.bridge.deps import (
     rejected,
 )
 from preboarding.bridge.errors import ApiError, repository_error
+from preboarding.bridge.hires import payload_with_profile
 from preboarding.bridge.idempotency import Decision
-from preboarding.bridge.intake import InvalidJson, InvalidPayload, parse_new_hire
+from preboarding.bridge.intake import FieldProblem, InvalidJson, InvalidPayload, parse_new_hire
 from preboarding.bridge.job_status import status_of
 from preboarding.bridge.models import WebhookAccepted, WebhooksStatus
 from preboarding.bridge.repository import Rejected, RepositoryError
@@ -76,7 +81,13 @@ async def receive_new_hire(request: Request, state: StateDep, delivery: Delivery
     if parsed.unknown_fields:
         log.debug("ignored unknown payload fields: %s", [f[:80] for f in parsed.unknown_fields[:50]])
 
-    manifest = build_onboarding_video(parsed.payload, state.settings.namespace, webhook_id=caller.webhook_id)
+    payload = parsed.payload
+    if payload.profile is None:
+        manifest = build_onboarding_video(payload, state.settings.namespace, webhook_id=caller.webhook_id)
+    else:
+        spec = await _with_profile(request, state, payload)
+        manifest = video_manifest(spec, video_name(payload.employee.id), state.settings.namespace,
+                                  webhook_id=caller.webhook_id)
     job_id = manifest["metadata"]["name"]
     try:
         decision, resource = await deliver(repository, manifest)
@@ -100,11 +111,36 @@ async def receive_new_hire(request: Request, state: StateDep, delivery: Delivery
     answer = WebhookAccepted(
         job_id=job_id,
         status=status,  # type: ignore[arg-type]
-        phase=status_of(resource).phase,
+        phase=status_of(resource or {}).phase,
         status_url=links.status(job_id),
         video_url=links.video(job_id),
     )
     return JSONResponse(answer.model_dump(mode="json"), status_code=status_code)
+
+
+async def _with_profile(request: Request, state: BridgeState, payload: NewHirePayload) -> OnboardingVideoSpec:
+    """The payload's spec with the named OnboardingProfile applied; 422 naming ``profile`` if there is none."""
+    name = payload.profile or ""
+
+    def bad_profile(message: str) -> ApiError:
+        problem = FieldProblem("profile", message, "value_error")
+        return rejected(request, state, ApiError(422, "invalid_payload", "invalid new-hire payload: profile",
+                                                 fields=[problem]), "invalid_payload")
+
+    if state.deps.sources is None:
+        raise bad_profile("OnboardingProfiles are not enabled in this bridge (PREBOARDING_SOURCES_ENABLED)")
+    profile_obj = await state.deps.sources.get_profile(name)
+    if profile_obj is None:
+        raise bad_profile(f"no OnboardingProfile {name!r} in namespace {state.settings.namespace}")
+    try:
+        profile = OnboardingProfileSpec.model_validate(profile_obj.get("spec") or {})
+        return payload_with_profile(payload, name, (profile_obj.get("metadata") or {}).get("generation"), profile)
+    except ValidationError:
+        raise bad_profile(f"OnboardingProfile {name!r} is invalid; see kubectl describe obp {name}") from None
+    except InvalidPayload as exc:
+        raise rejected(request, state, ApiError(
+            422, "invalid_payload", "invalid new-hire payload: " + ", ".join(p.field for p in exc.problems),
+            fields=exc.problems), "invalid_payload") from None
 
 
 @router.get(

@@ -5,8 +5,9 @@ subprocess, and the kubelet stand-in from the tests finishing every pod with exi
 Prints: time until all Jobs of each stage exist, per-stage orchestration overhead (a Job's creation
 after the last Job it depends on completed, p50/p95), total time, and the operator's peak RSS.
 
-    .venv/bin/python -m benchmarks.operator --videos 200   (as a module: a script named operator.py
-    run directly would shadow the standard library's operator module)
+    .venv/bin/python -m benchmarks.reconcile --videos 200   (or .venv/bin/python benchmarks/reconcile.py)
+
+Not named operator.py: run as a script, that file would shadow the standard library's operator module.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.integration.operator (the kubelet stand-in)
+# Run as a script, Python puts benchmarks/ first on sys.path, where a file could shadow a module of the
+# same name; the source tree goes there instead (for the tests' support modules, tests.*).
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+sys.path.insert(0, str(ROOT))
 
 from kubernetes import client as k8s  # noqa: E402
 from kubernetes import watch  # noqa: E402
-from tests.integration.operator.conftest import OperatorProcess, example_video  # noqa: E402
+from tests.integration.operator.harness import OperatorProcess, example_video  # noqa: E402
 from tests.integration.operator.kubelet import KubeletStandIn  # noqa: E402
 
 from preboarding import api  # noqa: E402
@@ -46,7 +51,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the namespace for inspection")

@@ -1,26 +1,38 @@
-"""``preboarding testenv up|down|status|env``: the test ground from the command line."""
+"""``preboarding-testenv up|down|status|env``: the test ground from the command line (``make testenv``).
+
+A console script of the test-only distribution preboarding-testenv, not a subcommand of the product's
+``preboarding`` command: the images and the product wheel do not ship the test ground.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Sequence
+
+from preboarding.testenv.ground import Ground, GroundError
+from preboarding.testenv.kube import admin_api_client, apply_crd
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser(
-        "testenv", help="start/stop the local test ground (apiserver, etcd, MinIO, SMTP on 127.0.0.1)"
+def build_parser() -> argparse.ArgumentParser:
+    """The ``preboarding-testenv`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="preboarding-testenv",
+        description="Start/stop the local test ground (apiserver, etcd, MinIO, SMTP on 127.0.0.1).",
     )
     parser.add_argument("action", choices=["up", "down", "status", "env"], help="what to do")
     parser.add_argument("--node", action="store_true",
                         help="up: add a real node (kube-scheduler, containerd, kubelet; root, `make node-deps`)")
-    parser.set_defaults(handler=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    return _run(build_parser().parse_args(argv))
 
 
 def _run(args: argparse.Namespace) -> int:
-    import time
-
-    from preboarding.testenv.ground import Ground, GroundError
-
     ground = Ground.default()
     if args.action == "down":
         ground.stop()
@@ -43,12 +55,10 @@ def _run(args: argparse.Namespace) -> int:
     start = time.monotonic()
     try:
         started = ground.start(node=args.node)
-        from preboarding.testenv.kube import admin_api_client, apply_crd
-
         if not args.node:  # a ground with a node is for `helm install`, which brings the CRDs itself
             apply_crd(admin_api_client(ground.info()))
     except GroundError as exc:
-        print(f"testenv: {exc}", file=sys.stderr)
+        print(f"preboarding-testenv: {exc}", file=sys.stderr)
         return 1
     info = ground.info()
     verb = "started" if started else "already running"
@@ -62,3 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         print("             no CRDs applied: `helm install` the chart (see tests/e2e/conftest.py for the values)")
     print(f"  source {ground.root / 'env'} for the environment; `make testenv-down` stops it")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,8 @@
-"""Start, reuse and stop the test ground's servers, by PID, on 127.0.0.1 only."""
+"""Start, reuse and stop the test ground's servers, by PID, on 127.0.0.1 only.
+
+The control plane (etcd, kube-apiserver, kube-controller-manager), MinIO and an SMTP server; with
+``node=True`` also a real node (``node.py``). The process helpers both use are in ``processes.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,48 +13,36 @@ import os
 import secrets
 import shlex
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-KUBE_VERSION = "1.34.4"
-MINIO_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
-HOST = "127.0.0.1"
+from preboarding.testenv import certs
+from preboarding.testenv import node as node_mod  # `node` is Ground.start's flag
+from preboarding.testenv.binaries import ensure_binaries, kube_bin_dir, minio_bin, repo_root
+from preboarding.testenv.processes import (
+    HOST,
+    GroundError,
+    alive,
+    check_progress,
+    free_ports,
+    log_file,
+    spawn,
+    terminate,
+    wait_http,
+    wait_tcp,
+)
+
 BUCKET = "preboarding"
 REGION = "us-east-1"
 # Starting again with new ports when a server finds its port taken (see Ground.start).
 START_ATTEMPTS = 3
 # The order servers start in; they stop in reverse.
 SERVERS = ("etcd", "kube-apiserver", "kube-controller-manager", "minio", "smtp")
-
-
-def repo_root() -> Path:
-    """The source tree the test ground belongs to (this module is installed in editable mode)."""
-    return Path(__file__).resolve().parents[3]
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("PREBOARDING_CACHE", Path.home() / ".cache" / "preboarding"))
-
-
-def kube_bin_dir() -> Path:
-    return cache_dir() / f"kube-v{KUBE_VERSION}" / "bin"
-
-
-def minio_bin() -> Path:
-    return cache_dir() / f"minio-{MINIO_VERSION}" / "bin" / "minio"
-
-
-class GroundError(RuntimeError):
-    """The test ground could not start; the message says which server and where its log is."""
 
 
 @dataclass
@@ -102,54 +94,6 @@ class GroundInfo:
         return cls(**data)
 
 
-_HANDED_OUT: set[int] = set()
-
-
-def free_ports(names: Iterable[str]) -> dict[str, int]:
-    """One free port per name, all distinct, and none handed out before by this process.
-
-    The sockets stay bound until every port is chosen: picked one at a time, the kernel may hand the
-    same port out twice (etcd's client and peer ports once got the same one).
-    """
-    held: list[socket.socket] = []
-    ports: dict[str, int] = {}
-    try:
-        for name in names:
-            while True:
-                s = socket.socket()
-                held.append(s)
-                s.bind((HOST, 0))
-                port = int(s.getsockname()[1])
-                if port not in _HANDED_OUT:
-                    break
-            _HANDED_OUT.add(port)
-            ports[name] = port
-    finally:
-        for s in held:
-            s.close()
-    return ports
-
-
-def free_port() -> int:
-    """A port nothing listens on now (see ``free_ports``)."""
-    return free_ports(("port",))["port"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours counts as dead.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 class Ground:
     """The test ground rooted at a state folder (``.testenv/`` in the source tree by default)."""
 
@@ -160,32 +104,32 @@ class Ground:
 
     @classmethod
     def default(cls) -> Ground:
+        """The ground in ``PREBOARDING_TESTENV_DIR``, by default ``.testenv/`` in the source tree."""
         return cls(Path(os.environ.get("PREBOARDING_TESTENV_DIR", repo_root() / ".testenv")))
 
     # ---- public API -------------------------------------------------------------------------
 
     def info(self) -> GroundInfo:
+        """The running ground's endpoints and credentials (from its state file)."""
         if not self.state_file.exists():
             raise GroundError("the test ground is not running: run `make testenv`")
         return GroundInfo.from_json(self.state_file.read_text())
 
     def running(self) -> bool:
         """True when every server of a previous start is alive and answering."""
-        from preboarding.testenv import node
-
         if not self.state_file.exists():
             return False
         try:
             info = self.info()
         except (ValueError, TypeError, KeyError):
             return False
-        expected = {*SERVERS, *node.NODE_SERVERS} if node.has_node(info) else set(SERVERS)
-        if set(info.pids) != expected or not all(_alive(pid) for pid in info.pids.values()):
+        expected = {*SERVERS, *node_mod.NODE_SERVERS} if node_mod.has_node(info) else set(SERVERS)
+        if set(info.pids) != expected or not all(alive(pid) for pid in info.pids.values()):
             return False
         try:
             self._check_apiserver(info)
-            if node.has_node(info):
-                node.check(info)
+            if node_mod.has_node(info):
+                node_mod.check(info)
         except (OSError, GroundError):
             return False
         return True
@@ -196,15 +140,13 @@ class Ground:
         ``node=True`` adds a real node (kube-scheduler, containerd, kubelet; see ``node.py``). A running
         ground without a node is not extended: stop it first.
         """
-        from preboarding.testenv import node as node_mod
-
         if self.running():
             if node and not node_mod.has_node(self.info()):
                 raise GroundError(f"a test ground without a node runs in {self.root}: stop it "
                                   "(`make testenv-down`) and start it again with a node")
             return False
         self.stop()
-        self.ensure_binaries()
+        ensure_binaries()
         archives = node_mod.ensure_artifacts(self.root) if node else None
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
@@ -231,33 +173,20 @@ class Ground:
             for pid_file in pid_dir.glob("*.pid"):
                 with contextlib.suppress(ValueError):
                     pids.setdefault(pid_file.stem, int(pid_file.read_text()))
-        from preboarding.testenv import node
-
-        node.stop(self.root, pids)  # first, and a no-op without a node: takes the node's pids out of `pids`
+        node_mod.stop(self.root, pids)  # first, and a no-op without a node: takes the node's pids out of `pids`
         for name in reversed([*SERVERS, *sorted(set(pids) - set(SERVERS))]):
             pid = pids.get(name)
             if pid:
-                _terminate(pid)
+                terminate(pid)
         for path in (self.state_file, self.root / "env", self.root / "kubeconfig"):
             path.unlink(missing_ok=True)
         for sub in ("pids", "data", "pki", "mail"):
             shutil.rmtree(self.root / sub, ignore_errors=True)
 
-    @staticmethod
-    def ensure_binaries() -> None:
-        """Build (or find cached) Kubernetes, etcd and MinIO binaries."""
-        scripts = repo_root() / "testenv"
-        env = {**os.environ, "KUBE_VERSION": KUBE_VERSION, "MINIO_VERSION": MINIO_VERSION,
-               "PREBOARDING_CACHE": str(cache_dir())}
-        for script in ("build-kube.sh", "build-minio.sh"):
-            subprocess.run(["bash", str(scripts / script)], check=True, env=env)
-
     # ---- starting -----------------------------------------------------------------------------
 
     def _start_all(self, node_archives: list[Path] | None = None) -> None:
         """Start the servers; with ``node_archives`` (the images to import) also the node."""
-        from preboarding.testenv import certs, node
-
         root = self.root
         for sub in ("pids", "data", "pki", "logs"):
             (root / sub).mkdir(parents=True, exist_ok=True)
@@ -276,15 +205,15 @@ class Ground:
 
         etcd_url = f"http://{HOST}:{ports['etcd']}"
         peer_url = f"http://{HOST}:{ports['etcd-peer']}"
-        pids["etcd"] = self._spawn("etcd", [
+        pids["etcd"] = spawn(root, "etcd", [
             str(kbin / "etcd"), "--name=ground", f"--data-dir={root / 'data' / 'etcd'}",
             f"--listen-client-urls={etcd_url}", f"--advertise-client-urls={etcd_url}",
             f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
             f"--initial-cluster=ground={peer_url}", "--unsafe-no-fsync=true", "--log-level=warn",
         ])
-        _wait_http("etcd", f"{etcd_url}/health", self.logs / "etcd.log", pids["etcd"])
+        wait_http("etcd", f"{etcd_url}/health", log_file(root, "etcd"), pids["etcd"])
 
-        pids["kube-apiserver"] = self._spawn("kube-apiserver", [
+        pids["kube-apiserver"] = spawn(root, "kube-apiserver", [
             str(kbin / "kube-apiserver"),
             f"--etcd-servers={etcd_url}",
             f"--bind-address={HOST}", f"--advertise-address={HOST}", f"--secure-port={ports['apiserver']}",
@@ -301,11 +230,11 @@ class Ground:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             "--profiling=false",
-            *(node.apiserver_flags(pki) if node_archives is not None else []),
+            *(node_mod.apiserver_flags(pki) if node_archives is not None else []),
         ])
         self._wait_apiserver(api_server, pki / "ca.crt", admin_token, pids["kube-apiserver"])
 
-        pids["kube-controller-manager"] = self._spawn("kube-controller-manager", [
+        pids["kube-controller-manager"] = spawn(root, "kube-controller-manager", [
             str(kbin / "kube-controller-manager"),
             f"--kubeconfig={kubeconfig}",
             f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
@@ -321,22 +250,22 @@ class Ground:
 
         access_key = "preboarding"
         secret_key = secrets.token_hex(16)
-        pids["minio"] = self._spawn("minio", [
+        pids["minio"] = spawn(root, "minio", [
             str(minio_bin()), "server", "--quiet",
             f"--address={HOST}:{ports['minio']}", f"--console-address={HOST}:{ports['minio-console']}",
             str(root / "data" / "minio"),
         ], env={"MINIO_ROOT_USER": access_key, "MINIO_ROOT_PASSWORD": secret_key, "MINIO_BROWSER": "off",
                 "MINIO_UPDATE": "off", "MINIO_CALLHOME_ENABLE": "off"})
-        _wait_http("minio", f"http://{HOST}:{ports['minio']}/minio/health/live", self.logs / "minio.log",
-                   pids["minio"])
+        wait_http("minio", f"http://{HOST}:{ports['minio']}/minio/health/live", log_file(root, "minio"),
+                  pids["minio"])
 
         mail_dir = root / "mail"
         mailbox.Maildir(mail_dir, create=True)  # tmp/, new/, cur/
-        pids["smtp"] = self._spawn("smtp", [
+        pids["smtp"] = spawn(root, "smtp", [
             sys.executable, "-m", "aiosmtpd", "--nosetuid", "--listen", f"{HOST}:{ports['smtp']}",
             "--class", "aiosmtpd.handlers.Mailbox", str(mail_dir),
         ])
-        _wait_tcp("smtp", ports["smtp"], self.logs / "smtp.log", pids["smtp"])
+        wait_tcp("smtp", ports["smtp"], log_file(root, "smtp"), pids["smtp"])
 
         info = GroundInfo(
             root=root, api_server=api_server, admin_token=admin_token, ca_file=pki / "ca.crt",
@@ -348,23 +277,13 @@ class Ground:
         _make_bucket(info)
         self._wait_controller_manager(info)
         if node_archives is not None:
-            node.start(self, info, node_archives)
+            node_mod.start(root, info, node_archives)
         self.state_file.write_text(info.to_json())
         (root / "env").write_text(
             "# Written by `make testenv`; source it: . .testenv/env\n"
             + "".join(f"export {k}={shlex.quote(v)}\n" for k, v in info.env().items())
             + f"export PATH={shlex.quote(str(kbin))}:\"$PATH\"\n"
         )
-
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-        proc = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})}, start_new_session=True, cwd=self.root,
-        )
-        log.close()
-        (self.root / "pids" / f"{name}.pid").write_text(str(proc.pid))
-        return proc.pid
 
     def _wait_apiserver(self, url: str, ca: Path, token: str, pid: int) -> None:
         deadline = time.monotonic() + 120
@@ -377,7 +296,7 @@ class Ground:
                         return
             except (OSError, urllib.error.URLError):
                 pass
-            _check_progress("kube-apiserver", pid, deadline, self.logs / "kube-apiserver.log")
+            check_progress("kube-apiserver", pid, deadline, log_file(self.root, "kube-apiserver"))
             time.sleep(0.3)
 
     def _check_apiserver(self, info: GroundInfo) -> None:
@@ -403,67 +322,9 @@ class Ground:
                         return
             except (OSError, urllib.error.URLError):
                 pass
-            _check_progress("kube-controller-manager", info.pids["kube-controller-manager"], deadline,
-                            self.logs / "kube-controller-manager.log")
+            check_progress("kube-controller-manager", info.pids["kube-controller-manager"], deadline,
+                           log_file(self.root, "kube-controller-manager"))
             time.sleep(0.3)
-
-
-def _check_progress(name: str, pid: int, deadline: float, log: Path) -> None:
-    if not _alive(pid):
-        raise GroundError(f"{name} exited during start-up; see {log}:\n{_tail(log)}")
-    if time.monotonic() > deadline:
-        raise GroundError(f"{name} did not become ready in time; see {log}:\n{_tail(log)}")
-
-
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _wait_http(name: str, url: str, log: Path, pid: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=3) as resp:
-                if resp.status == 200:
-                    return
-        except (OSError, urllib.error.URLError):
-            pass
-        _check_progress(name, pid, deadline, log)
-        time.sleep(0.2)
-
-
-def _wait_tcp(name: str, port: int, log: Path, pid: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((HOST, port), timeout=2):
-                return
-        except OSError:
-            pass
-        _check_progress(name, pid, deadline, log)
-        time.sleep(0.1)
-
-
-def _terminate(pid: int, timeout: float = 15) -> None:
-    """SIGTERM the server's process group, then SIGKILL what is left."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            if not _alive(pid):
-                return
-            time.sleep(0.1)
 
 
 def _write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:

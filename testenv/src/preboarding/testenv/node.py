@@ -20,50 +20,47 @@ One node per machine (the kubelet owns the ``kubepods`` cgroups): ``/run/preboar
 names the ground that has it. Stopping the node removes what it added: its containers and shims, mounts
 under ``<ground>/node/``, the ``kubepods`` cgroups, ``/var/log/containers`` links, the kernel settings the
 kubelet changed, and containerd's state.
+
+containerd's config and clean-up are in ``containerd.py``, the image archives in ``images.py``, the
+certificates in ``certs.py``; this module starts, checks and stops the node as a whole.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import hashlib
 import json
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preboarding.testenv.ground import (
+from preboarding.testenv import certs, containerd, images
+from preboarding.testenv.binaries import kube_bin_dir
+from preboarding.testenv.processes import (
     HOST,
     GroundError,
-    GroundInfo,
-    _alive,
-    _check_progress,
-    _tail,
-    _terminate,
-    _wait_http,
-    cache_dir,
+    alive,
+    check_progress,
     free_ports,
-    kube_bin_dir,
-    repo_root,
+    log_file,
+    spawn,
+    tail,
+    terminate,
+    wait_http,
 )
 
 if TYPE_CHECKING:
-    from preboarding.testenv.ground import Ground
+    from preboarding.testenv.ground import GroundInfo
 
 # Servers the node adds to the ground, in start order (they stop in reverse, before the control plane).
 NODE_SERVERS = ("kube-scheduler", "containerd", "kubelet")
 NODE_NAME = "localhost"
-PAUSE_VERSION = "1"
-PAUSE_IMAGE = f"localhost/preboarding-pause:{PAUSE_VERSION}"
-PROJECT_IMAGES = ("operator", "renderer")
 # Debian packages the node needs (the Makefile's node-deps installs them).
 NODE_TOOLS = {"containerd": "containerd", "runc": "runc", "ctr": "containerd", "buildah": "buildah",
               "debootstrap": "debootstrap", "gcc": "gcc"}
@@ -72,30 +69,28 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 LEGACY_LOG_DIR = Path("/var/log/containers")
 # Fixed paths outside the ground's folder that the node creates (kubelet: device-plugin socket and the
 # legacy log links; containerd: the shims' socket folder); removed on stop if they did not exist before.
-SHIM_SOCKETS = Path("/run/containerd/s")
-HOST_PATHS = (Path("/var/lib/kubelet/device-plugins"), Path("/var/lib/kubelet"), LEGACY_LOG_DIR, SHIM_SOCKETS,
-              Path("/run/containerd"))
+HOST_PATHS = (Path("/var/lib/kubelet/device-plugins"), Path("/var/lib/kubelet"), LEGACY_LOG_DIR,
+              containerd.SHIM_SOCKETS, Path("/run/containerd"))
 # The kernel settings the kubelet sets at start (protectKernelDefaults: false); restored on stop.
 KUBELET_SYSCTLS = ("vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
                    "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes")
-# What goes into the images (see .dockerignore). README.md is copied too, but only becomes the wheel's
-# long description: editing it does not rebuild the images.
-IMAGE_INPUTS = ("Dockerfile.operator", "Dockerfile.renderer", "build/images.sh", "build/pip.conf", "pyproject.toml",
-                "src", "operator/src", "renderer/src", "webhook-bridge/src")
 
 
 def has_node(info: GroundInfo) -> bool:
+    """True if the ground ``info`` describes was started with a node."""
     return "kubelet" in info.pids
 
 
 def node_dir(root: Path) -> Path:
+    """The node's own folder inside the ground's (config, containerd's root and state, kubelet root)."""
     return root / "node"
 
 
-# ---- artifacts: tools, the sandbox image, the project's images ---------------------------------------
+# ---- artifacts: tools, the sandbox image, the project's images (images.py) -----------------------------
 
 
 def check_tools() -> None:
+    """Raise unless this machine can run the node: root, the Debian packages, kubelet and kube-scheduler."""
     if os.geteuid() != 0:
         raise GroundError("the test node needs root (containerd, runc and the kubelet manage cgroups and mounts)")
     missing = sorted({pkg for tool, pkg in NODE_TOOLS.items() if shutil.which(tool) is None})
@@ -105,95 +100,17 @@ def check_tools() -> None:
         raise GroundError(f"kubelet or kube-scheduler missing in {kube_bin_dir()}: run `make binaries`")
 
 
-def pause_archive() -> Path:
-    """The sandbox image as an OCI archive, built once per PAUSE_VERSION (testenv/build-pause.sh)."""
-    env = {**os.environ, "PAUSE_VERSION": PAUSE_VERSION, "PAUSE_IMAGE": PAUSE_IMAGE,
-           "PREBOARDING_CACHE": str(cache_dir())}
-    out = subprocess.run(["bash", str(repo_root() / "testenv" / "build-pause.sh")], check=True, env=env,
-                         stdout=subprocess.PIPE, text=True).stdout
-    return Path(out.strip().splitlines()[-1])
-
-
-def image_sources_digest(root: Path | None = None) -> str:
-    """sha256 over the paths and contents of every file the images are built from."""
-    root = root or repo_root()
-    digest = hashlib.sha256()
-    for name in IMAGE_INPUTS:
-        top = root / name
-        files = [top] if top.is_file() else sorted(
-            p for p in top.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")
-            and not any(part.endswith(".egg-info") for part in p.parts))
-        for path in files:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def project_image_archives() -> list[Path]:
-    """``build/images.sh --archive`` output, reused while the sources digest is unchanged."""
-    digest = image_sources_digest()[:16]
-    out = cache_dir() / f"images-{digest}"
-    archives = [out / f"preboarding-{name}.tar" for name in PROJECT_IMAGES]
-    if all(a.is_file() for a in archives):
-        return archives
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    subprocess.run(["bash", str(repo_root() / "build" / "images.sh"), "--archive", str(partial)], check=True,
-                   cwd=repo_root(), stdout=subprocess.DEVNULL)
-    shutil.rmtree(out, ignore_errors=True)
-    partial.rename(out)
-    for old in cache_dir().glob("images-*"):  # keep one set: each is about 1.5 GB
-        if old != out:
-            shutil.rmtree(old, ignore_errors=True)
-    return archives
-
-
 def ensure_artifacts(root: Path | None = None) -> list[Path]:
     """Check the tools (and that no other ground's node runs) and build or find the archives the node imports."""
     check_tools()
     if root is not None:
         _check_free(root)
-    return [pause_archive(), *project_image_archives()]
-
-
-# ---- certificates ---------------------------------------------------------------------------------------
-
-
-def _issue_client_cert(pki: Path, name: str, common_name: str, organizations: Iterable[str] = ()) -> None:
-    """``<pki>/<name>.crt``/``.key``: a client certificate signed by the ground's CA."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    ca_key = serialization.load_pem_private_key((pki / "ca.key").read_bytes(), password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    ca_cert = x509.load_pem_x509_certificate((pki / "ca.crt").read_bytes())
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
-                        + [x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (pki / f"{name}.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    (pki / f"{name}.key").chmod(0o600)
-    (pki / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return [images.pause_archive(), *images.project_image_archives()]
 
 
 def apiserver_flags(pki: Path) -> list[str]:
     """Issue the apiserver's kubelet client certificate; the flags that make the apiserver use it."""
-    _issue_client_cert(pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client")
+    certs.issue_client_cert(pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client")
     return [f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
             f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}"]
 
@@ -201,9 +118,11 @@ def apiserver_flags(pki: Path) -> list[str]:
 # ---- starting -----------------------------------------------------------------------------------------
 
 
-def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
-    """Start scheduler, containerd and kubelet for a ground whose control plane runs; fills info's pids/ports."""
-    root = ground.root
+def start(root: Path, info: GroundInfo, archives: list[Path]) -> None:
+    """Start scheduler, containerd and kubelet for the ground in ``root`` whose control plane runs.
+
+    Fills ``info``'s pids and ports; ``archives`` are the images to import (``ensure_artifacts``).
+    """
     node = node_dir(root)
     _claim(root)
     for sub in ("containerd/root", "containerd/state", "runc", "cni", "kubelet", "pod-logs"):
@@ -215,7 +134,7 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
     kbin = kube_bin_dir()
     _bind_rbac(info)
 
-    info.pids["kube-scheduler"] = ground._spawn("kube-scheduler", [
+    info.pids["kube-scheduler"] = spawn(root, "kube-scheduler", [
         str(kbin / "kube-scheduler"),
         f"--kubeconfig={info.kubeconfig}",
         f"--authentication-kubeconfig={info.kubeconfig}", f"--authorization-kubeconfig={info.kubeconfig}",
@@ -224,18 +143,18 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
     ])
 
     sock = node / "containerd.sock"
-    (node / "containerd.toml").write_text(_containerd_config(node, sock))
+    (node / "containerd.toml").write_text(containerd.containerd_config(node, sock))
     (node / "cni" / "10-loopback.conflist").write_text(json.dumps(
         {"cniVersion": "0.4.0", "name": "loopback-only", "plugins": [{"type": "loopback"}]}))
-    info.pids["containerd"] = ground._spawn("containerd", ["containerd", f"--config={node / 'containerd.toml'}"])
-    _wait_containerd(sock, info.pids["containerd"], ground.logs / "containerd.log")
-    _import_images(sock, archives)
+    info.pids["containerd"] = spawn(root, "containerd", ["containerd", f"--config={node / 'containerd.toml'}"])
+    containerd.wait_containerd(sock, info.pids["containerd"], log_file(root, "containerd"))
+    containerd.import_images(sock, archives)
 
-    _issue_client_cert(pki, "kubelet", f"system:node:{NODE_NAME}", ["system:nodes"])
+    certs.issue_client_cert(pki, "kubelet", f"system:node:{NODE_NAME}", ["system:nodes"])
     kubeconfig = node / "kubelet.kubeconfig"
     _write_cert_kubeconfig(kubeconfig, info.api_server, pki / "ca.crt", pki / "kubelet.crt", pki / "kubelet.key")
     (node / "kubelet.yaml").write_text(json.dumps(_kubelet_config(node, sock, pki, ports), indent=2))
-    info.pids["kubelet"] = ground._spawn("kubelet", [
+    info.pids["kubelet"] = spawn(root, "kubelet", [
         str(kbin / "kubelet"),
         f"--config={node / 'kubelet.yaml'}",
         f"--kubeconfig={kubeconfig}",
@@ -244,9 +163,9 @@ def start(ground: Ground, info: GroundInfo, archives: list[Path]) -> None:
         f"--hostname-override={NODE_NAME}",
         "--v=1",
     ])
-    _wait_http("kubelet", f"http://{HOST}:{ports['kubelet-healthz']}/healthz", ground.logs / "kubelet.log",
-               info.pids["kubelet"], timeout=120)
-    _wait_node_ready(info, ground.logs / "kubelet.log")
+    wait_http("kubelet", f"http://{HOST}:{ports['kubelet-healthz']}/healthz", log_file(root, "kubelet"),
+              info.pids["kubelet"], timeout=120)
+    _wait_node_ready(info, log_file(root, "kubelet"))
 
 
 def check(info: GroundInfo) -> None:
@@ -255,50 +174,6 @@ def check(info: GroundInfo) -> None:
     with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=5) as resp:
         if resp.status != 200:
             raise GroundError("kubelet not healthy")
-
-
-def _containerd_config(node: Path, sock: Path) -> str:
-    cri = '[plugins."io.containerd.grpc.v1.cri"]'
-    return f"""# Written by the test ground (preboarding.testenv.node); nothing here is shared with a system containerd.
-version = 2
-root = "{node / 'containerd' / 'root'}"
-state = "{node / 'containerd' / 'state'}"
-# opt would create /opt/containerd; the others are snapshotters and runtimes this node does not use.
-disabled_plugins = ["io.containerd.internal.v1.opt",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
-
-[grpc]
-  address = "{sock}"
-
-[metrics]
-  address = ""
-
-{cri}
-  sandbox_image = "{PAUSE_IMAGE}"
-  # root lacks CAP_SYS_RESOURCE here: without this runc fails ("can't get final child's PID from pipe").
-  restrict_oom_score_adj = true
-  stream_server_address = "{HOST}"
-  stream_server_port = "0"
-  disable_apparmor = true
-  enable_selinux = false
-
-{cri[:-1]}.containerd]
-  snapshotter = "overlayfs"
-  default_runtime_name = "runc"
-
-{cri[:-1]}.containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-
-{cri[:-1]}.containerd.runtimes.runc.options]
-  Root = "{node / 'runc'}"
-  SystemdCgroup = false
-
-{cri[:-1]}.cni]
-  bin_dir = "/usr/lib/cni"
-  conf_dir = "{node / 'cni'}"
-  max_conf_num = 1
-"""
 
 
 def _kubelet_config(node: Path, sock: Path, pki: Path, ports: Mapping[str, int]) -> dict[str, Any]:
@@ -333,37 +208,6 @@ def _kubelet_config(node: Path, sock: Path, pki: Path, ports: Mapping[str, int])
         "registerNode": True,
         "rotateCertificates": False,
     }
-
-
-def _ctr(sock: Path, *args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["ctr", f"--address={sock}", "--namespace=k8s.io", *args], capture_output=True,
-                            text=True, timeout=timeout)
-    if check and result.returncode != 0:
-        raise GroundError(f"ctr {' '.join(args)} failed: {result.stderr.strip()}")
-    return result
-
-
-def _import_images(sock: Path, archives: list[Path]) -> None:
-    """``ctr images import`` of every archive into the k8s.io namespace, in parallel (unpacking is most of it)."""
-    procs = [(a, subprocess.Popen(["ctr", f"--address={sock}", "--namespace=k8s.io", "images", "import", str(a)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)) for a in archives]
-    failed = []
-    for archive, proc in procs:
-        _, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            failed.append(f"{archive.name}: {err.strip()}")
-    if failed:
-        raise GroundError("ctr images import failed: " + "; ".join(failed))
-
-
-def _wait_containerd(sock: Path, pid: int, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if sock.exists() and subprocess.run(["ctr", f"--address={sock}", "version"], capture_output=True,
-                                            timeout=10).returncode == 0:
-            return
-        _check_progress("containerd", pid, deadline, log)
-        time.sleep(0.2)
 
 
 def _api(info: GroundInfo, method: str, path: str, body: dict[str, Any] | None = None,
@@ -408,7 +252,7 @@ def _wait_node_ready(info: GroundInfo, log: Path) -> None:
                 break
         except (OSError, urllib.error.URLError):
             pass
-        _check_progress("kubelet", info.pids["kubelet"], deadline, log)
+        check_progress("kubelet", info.pids["kubelet"], deadline, log)
         time.sleep(0.5)
     # The apiserver's TaintNodesByCondition admission taints every new node not-ready; the node lifecycle
     # controller that would lift it is off in this ground (it would also taint and evict on a slow heartbeat).
@@ -466,10 +310,10 @@ def _check_free(root: Path) -> bool:
     owner = _owner().get("root")
     if not owner or Path(owner) == root:
         return False
-    alive = [name for name, pid in _node_pids(Path(owner)).items() if _alive(pid)]
-    if alive:
-        raise GroundError(f"the test ground in {owner} runs a node ({', '.join(alive)}); one node per machine: "
-                          f"stop it first (PREBOARDING_TESTENV_DIR={owner} preboarding testenv down)")
+    running = [name for name, pid in _node_pids(Path(owner)).items() if alive(pid)]
+    if running:
+        raise GroundError(f"the test ground in {owner} runs a node ({', '.join(running)}); one node per machine: "
+                          f"stop it first (PREBOARDING_TESTENV_DIR={owner} preboarding-testenv down)")
     return True
 
 
@@ -492,14 +336,14 @@ def stop(root: Path, pids: dict[str, int]) -> None:
         return
     for name in ("kubelet", "kube-scheduler"):
         if name in node_pids:
-            _terminate(node_pids[name])
+            terminate(node_pids[name])
     sock = node / "containerd.sock"
-    containerd = node_pids.get("containerd")
-    if containerd and _alive(containerd) and sock.exists():
-        _remove_containers(sock)
-    if containerd:
-        _terminate(containerd)
-    _kill_leftovers(node, sock)
+    containerd_pid = node_pids.get("containerd")
+    if containerd_pid and alive(containerd_pid) and sock.exists():
+        containerd.remove_containers(sock)
+    if containerd_pid:
+        terminate(containerd_pid)
+    containerd.kill_leftovers(node, sock)
     problems = _unmount_all(node)
     if owned or not _owner():
         problems += _cleanup_host(node)
@@ -509,47 +353,6 @@ def stop(root: Path, pids: dict[str, int]) -> None:
     if problems:
         raise GroundError("the test node left things behind (not removed): " + "; ".join(problems))
     shutil.rmtree(node, ignore_errors=True)
-
-
-def _remove_containers(sock: Path) -> None:
-    """Kill and delete every task and container of the k8s.io namespace through containerd."""
-    tasks = _ctr(sock, "tasks", "ls", "-q", check=False).stdout.split()
-    for task in tasks:
-        _ctr(sock, "tasks", "kill", "--signal", "SIGKILL", task, check=False)
-    for task in tasks:
-        for _ in range(50):
-            if _ctr(sock, "tasks", "delete", "--force", task, check=False).returncode == 0:
-                break
-            time.sleep(0.1)
-    for container in _ctr(sock, "containers", "ls", "-q", check=False).stdout.split():
-        _ctr(sock, "containers", "delete", container, check=False)
-
-
-def _kill_leftovers(node: Path, sock: Path) -> None:
-    """Container processes and shims that outlived containerd: by runc's state and the shims' address."""
-    runc_root = node / "runc"
-    if runc_root.is_dir():
-        for ns_root in [runc_root, *[p for p in runc_root.iterdir() if p.is_dir()]]:
-            listed = subprocess.run(["runc", f"--root={ns_root}", "list", "-q"], capture_output=True, text=True)
-            for cid in listed.stdout.split() if listed.returncode == 0 else []:
-                subprocess.run(["runc", f"--root={ns_root}", "delete", "--force", cid], capture_output=True)
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        # containerd-shim-runc-v2 -namespace k8s.io -id <id> -address <our socket>
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and str(sock).encode() in argv:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(proc.name), signal.SIGKILL)
-            args = [a.decode() for a in argv]
-            if "-namespace" in args and "-id" in args:
-                # Its socket, which a shim removes only when it exits cleanly (containerd 1.6's fixed location).
-                key = os.path.join(str(sock), args[args.index("-namespace") + 1], args[args.index("-id") + 1])
-                with contextlib.suppress(FileNotFoundError):
-                    (SHIM_SOCKETS / hashlib.sha256(key.encode()).hexdigest()).unlink()
 
 
 def _mount_points() -> list[str]:
@@ -611,4 +414,5 @@ def _cleanup_host(node: Path | None = None) -> list[str]:
 
 
 def kubelet_log_tail(root: Path) -> str:
-    return _tail(root / "logs" / "kubelet.log", 30)
+    """The end of the kubelet's log, for error messages."""
+    return tail(log_file(root, "kubelet"), 30)
