@@ -1,6 +1,6 @@
 """A real node for the test ground: kube-scheduler, containerd + runc and a kubelet, all on 127.0.0.1.
 
-What ../shared/TESTGROUND.md measured on this kind of machine, applied:
+What the project measured on this kind of machine (README.md, "The test ground"), applied:
 
 - containerd (Debian) with its own config, root, state, socket and runc root under ``<ground>/node/``,
   ``restrict_oom_score_adj`` (root lacks CAP_SYS_RESOURCE), and a sandbox image built here
