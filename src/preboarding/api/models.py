@@ -204,8 +204,9 @@ class Condition(ApiModel):
     )
 
 
-class StageRecord(ApiModel):
-    """What happened in one pipeline stage."""
+class StageStatus(ApiModel):
+    """What happened in one pipeline stage (``status.stages[]``; what the stage wrote is in its record in the
+    store, ``preboarding.api.records.StageRecord``)."""
 
     name: Stage = Field(description="Stage name: script, audio, slides, compose or notify.")
     state: StageState = Field(
@@ -222,9 +223,6 @@ class StageRecord(ApiModel):
     duration_seconds: float | None = Field(default=None, ge=0, description="Wall time of the last attempt.")
     inputs_hash: str | None = Field(
         default=None, description="Digest of the spec fields this stage reads; a change reruns it."
-    )
-    outputs: list[str] = Field(
-        default_factory=list, description="Object keys the stage wrote, relative to the video's prefix."
     )
     message: str | None = Field(default=None, description="Reason of the last failure, if any.")
 
@@ -243,7 +241,7 @@ class OnboardingVideoStatus(ApiModel):
         description='Latest observations: "Succeeded" for the whole video and one "<Stage>Ready" per stage.',
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
-    stages: list[StageRecord] = Field(
+    stages: list[StageStatus] = Field(
         default_factory=list,
         description="One record per pipeline stage.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},

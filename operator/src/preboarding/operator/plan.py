@@ -17,7 +17,7 @@ from preboarding.api.models import (
     Condition,
     OnboardingVideoSpec,
     OnboardingVideoStatus,
-    StageRecord,
+    StageStatus,
 )
 from preboarding.api.stages import STAGE_DEPENDENCIES, STAGES, Stage, planned_stages
 from preboarding.operator.jobs import JobObservation, job_name
@@ -132,19 +132,19 @@ def plan_video(
         new_status.observed_retry = retry_token
 
     by_name = {j.name: j for j in jobs}
-    records: dict[Stage, StageRecord] = {}
+    records: dict[Stage, StageStatus] = {}
     failures: dict[Stage, FailureReason] = {}  # stages whose current Job failed, and why
     for stage in STAGES:
         prev = old.get(stage)
         h = hashes[stage]
         if stage not in planned:
-            records[stage] = StageRecord(name=stage, state="Skipped", inputs_hash=h)
+            records[stage] = StageStatus(name=stage, state="Skipped", inputs_hash=h)
             continue
         # Keep the run number while the inputs are unchanged; a retry bumps it for a failed stage.
         run = prev.run if prev and prev.inputs_hash == h else 1
         if retry and prev and prev.state == "Failed" and prev.inputs_hash == h:
             run += 1
-        rec = StageRecord(name=stage, run=run, inputs_hash=h)
+        rec = StageStatus(name=stage, run=run, inputs_hash=h)
         if prev and prev.inputs_hash == h and prev.run == run:
             rec = prev.model_copy(deep=True)
         deps_ok = all(records[d].state in ("Succeeded", "Skipped") for d in STAGE_DEPENDENCIES[stage])
@@ -171,14 +171,14 @@ def plan_video(
         elif rec.state == "Failed" and not retry:
             pass  # failed for these inputs and this run; waits for the retry annotation
         elif not deps_ok:
-            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Pending")
+            rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Pending")
         elif free_slots > 0:
             free_slots -= 1
             plan.create.append(CreateJob(stage=stage, inputs_hash=h, run=run, name=name))
-            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Running", job_name=name,
+            rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Running", job_name=name,
                               started_at=now, attempts=0)
         else:
-            rec = StageRecord(name=stage, run=run, inputs_hash=h, state="Waiting", started_at=None,
+            rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Waiting", started_at=None,
                               message="waiting for a free Job slot in this namespace")
         records[stage] = rec
 
@@ -235,7 +235,7 @@ def retry_hint() -> str:
     return f"{api.ANNOTATION_RETRY}=<new value>"
 
 
-def _stage_condition(rec: StageRecord) -> tuple[str, str, str]:
+def _stage_condition(rec: StageStatus) -> tuple[str, str, str]:
     return {
         "Succeeded": ("True", "StageSucceeded", f"{rec.name.value} finished"),
         "Skipped": ("True", "StageSkipped", f"{rec.name.value} is not needed (email delivery is off)"),
@@ -256,7 +256,7 @@ def _condition(st: OnboardingVideoStatus, type_: str, status: str, reason: str, 
     )
 
 
-def stage_events(old: dict[Stage, StageRecord], new: dict[Stage, StageRecord],
+def stage_events(old: dict[Stage, StageStatus], new: dict[Stage, StageStatus],
                  failures: dict[Stage, FailureReason]) -> list[StageEvent]:
     """Events for stage transitions. ``failures``: why each stage whose current Job failed did so."""
     events = []
