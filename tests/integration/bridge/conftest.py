@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from preboarding.storage import S3Store, StoreSettings
 from preboarding.testenv.ground import GroundInfo
 
-from .harness import BridgeProcess, grant_bridge_access, mint_token, write_kubeconfig
+from .harness import BridgeProcess, Cluster, grant_bridge_access, mint_token, write_kubeconfig
 
 
 @pytest.fixture
@@ -55,6 +55,12 @@ def store(ground: GroundInfo) -> S3Store:
     return S3Store(StoreSettings(endpoint=ground.s3_endpoint, access_key=SecretStr(ground.s3_access_key),
                                  secret_key=SecretStr(ground.s3_secret_key), bucket=ground.s3_bucket,
                                  region=ground.s3_region, secure=False))
+
+
+@pytest.fixture
+def cluster(kube_api: Any, namespace: str) -> Cluster:
+    """Admin access to the test namespace (Secrets, profiles, sources, videos), as an administrator has."""
+    return Cluster(kube_api, namespace)
 
 
 def unique_id() -> str:

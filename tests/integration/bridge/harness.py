@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,48 @@ class BridgeProcess:
 
     def bearer(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token}"}
+
+
+class Cluster:
+    """Admin access to the test namespace: Secrets, profiles, sources, videos."""
+
+    def __init__(self, kube_api: Any, namespace: str) -> None:
+        self.namespace = namespace
+        self.core: Any = k8s.CoreV1Api(kube_api)
+        self.objects: Any = k8s.CustomObjectsApi(kube_api)
+
+    def secret(self, name: str, data: dict[str, str]) -> None:
+        self.core.create_namespaced_secret(self.namespace, {
+            "metadata": {"name": name}, "type": "Opaque",
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}})
+
+    def create(self, plural: str, name: str, spec: dict[str, Any]) -> None:
+        kind = {api.PROFILE_PLURAL: api.PROFILE_KIND, api.SOURCE_PLURAL: api.SOURCE_KIND}[plural]
+        self.objects.create_namespaced_custom_object(api.GROUP, api.VERSION, self.namespace, plural, {
+            "apiVersion": api.API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec})
+
+    def source(self, name: str) -> dict[str, Any]:
+        obj: dict[str, Any] = self.objects.get_namespaced_custom_object(
+            api.GROUP, api.VERSION, self.namespace, api.SOURCE_PLURAL, name)
+        return obj
+
+    def videos(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.objects.list_namespaced_custom_object(
+            api.GROUP, api.VERSION, self.namespace, api.PLURAL)["items"]
+        return items
+
+    def ready(self, name: str) -> tuple[str, str] | None:
+        for condition in (self.source(name).get("status") or {}).get("conditions") or []:
+            if condition["type"] == "Ready":
+                return condition["status"], condition["reason"]
+        return None
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")

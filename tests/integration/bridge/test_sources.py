@@ -3,23 +3,29 @@ sources name, takes signed deliveries, writes each source's status, and creates 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from kubernetes import client as k8s
 from standardwebhooks import Webhook
 
 from preboarding import api
 from preboarding.testenv.ground import GroundInfo
 
-from .harness import BridgeProcess, example_payload, grant_bridge_access, mint_token, new_secret, write_kubeconfig
+from .harness import (
+    BridgeProcess,
+    Cluster,
+    example_payload,
+    grant_bridge_access,
+    mint_token,
+    new_secret,
+    wait_for,
+    write_kubeconfig,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -30,46 +36,6 @@ PROFILE = {
                "schedule": [{"day": "Monday", "items": ["Laptop setup", "Lunch with the team"]}]},
               {"techStack": ["Slack"]}],
 }
-
-
-class Cluster:
-    """Admin access to the test namespace: Secrets, profiles, sources, videos."""
-
-    def __init__(self, kube_api: Any, namespace: str) -> None:
-        self.namespace = namespace
-        self.core: Any = k8s.CoreV1Api(kube_api)
-        self.objects: Any = k8s.CustomObjectsApi(kube_api)
-
-    def secret(self, name: str, data: dict[str, str]) -> None:
-        self.core.create_namespaced_secret(self.namespace, {
-            "metadata": {"name": name}, "type": "Opaque",
-            "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}})
-
-    def create(self, plural: str, name: str, spec: dict[str, Any]) -> None:
-        kind = {api.PROFILE_PLURAL: api.PROFILE_KIND, api.SOURCE_PLURAL: api.SOURCE_KIND}[plural]
-        self.objects.create_namespaced_custom_object(api.GROUP, api.VERSION, self.namespace, plural, {
-            "apiVersion": api.API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": spec})
-
-    def source(self, name: str) -> dict[str, Any]:
-        obj: dict[str, Any] = self.objects.get_namespaced_custom_object(
-            api.GROUP, api.VERSION, self.namespace, api.SOURCE_PLURAL, name)
-        return obj
-
-    def videos(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self.objects.list_namespaced_custom_object(
-            api.GROUP, api.VERSION, self.namespace, api.PLURAL)["items"]
-        return items
-
-    def ready(self, name: str) -> tuple[str, str] | None:
-        for condition in (self.source(name).get("status") or {}).get("conditions") or []:
-            if condition["type"] == "Ready":
-                return condition["status"], condition["reason"]
-        return None
-
-
-@pytest.fixture
-def cluster(kube_api: Any, namespace: str) -> Cluster:
-    return Cluster(kube_api, namespace)
 
 
 @pytest.fixture
@@ -86,16 +52,6 @@ def signed(secret: str, body: bytes, webhook_id: str) -> dict[str, str]:
     return {"content-type": "application/json", "webhook-id": webhook_id,
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": Webhook(secret).sign(webhook_id, now, body.decode())}
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_standard_source_makes_exactly_one_video_and_counts_deliveries(cluster: Cluster,
