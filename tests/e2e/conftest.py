@@ -102,6 +102,7 @@ class Release:
     namespace: str
     bridge_url: str
     webhook_secret: str
+    greenhouse_secret: str
 
     def run(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run([self.helm, "--kubeconfig", str(self.ground.kubeconfig), *args],
@@ -130,15 +131,26 @@ class Release:
         return "\n".join(parts)
 
 
+# What an administrator connecting Greenhouse applies (docs/hr-vendors.md): a profile, a source, and the
+# Secret holding the web hook's secret key, created before the release (the chart never holds it).
+GREENHOUSE_SECRET = "hr-webhooks"
+PROFILE = {"name": "northwind", "company": {"name": "Northwind", "brandColor": "#0F766E"},
+           "teams": [{"match": {"department": "Data"}, "techStack": ["Python", "dbt"], "buddy": "Ada Quinn"}]}
+GREENHOUSE_SOURCE = {"name": "greenhouse", "vendor": "greenhouse",
+                     "secretRef": {"name": GREENHOUSE_SECRET, "key": "greenhouse"}, "profileRef": {"name": "northwind"}}
+
+
 def chart_values(ground: GroundInfo, webhook_secret: str) -> dict[str, Any]:
-    """On top of ci/testground-values.yaml: the ground's endpoints, keys and free ports for the pods."""
+    """On top of ci/testground-values.yaml: the ground's endpoints, keys and free ports for the pods, and
+    a Greenhouse source."""
     ports = free_ports(("bridge", "liveness", "metrics"))
     return {
         "network": {"kubernetesServicePort": str(ground.ports["apiserver"])},
         "s3": {"endpoint": ground.s3_endpoint, "accessKey": ground.s3_access_key,
                "secretKey": ground.s3_secret_key, "bucket": ground.s3_bucket, "region": ground.s3_region},
         "renderer": {"smtp": {"host": ground.smtp_host, "port": ground.smtp_port}},
-        "bridge": {"port": ports["bridge"], "webhook": {"secrets": [webhook_secret]}},
+        "bridge": {"port": ports["bridge"], "webhook": {"secrets": [webhook_secret]},
+                   "sources": {"items": [GREENHOUSE_SOURCE], "refreshSeconds": 5}, "profiles": [PROFILE]},
         "operator": {"livenessPort": ports["liveness"], "metricsPort": ports["metrics"]},
     }
 
@@ -153,8 +165,12 @@ def release(node_ground: GroundInfo, phases: Phases, tmp_path_factory: pytest.Te
     values_file = tmp_path_factory.mktemp("helm") / "e2e-values.yaml"
     values_file.write_text(yaml.safe_dump(values))
     values_file.chmod(0o600)
-    rel = Release(node_ground, helm_binary(), NAMESPACE, f"http://127.0.0.1:{values['bridge']['port']}", secret)
+    greenhouse = secrets.token_urlsafe(32)
+    rel = Release(node_ground, helm_binary(), NAMESPACE, f"http://127.0.0.1:{values['bridge']['port']}", secret,
+                  greenhouse)
     _reset(rel)  # a kept ground may hold a previous run's release
+    rel.kubectl("create", "namespace", NAMESPACE)
+    rel.kubectl("create", "secret", "generic", GREENHOUSE_SECRET, f"--from-literal=greenhouse={greenhouse}")
     start = time.monotonic()
     rel.run("install", RELEASE, str(CHART), "--namespace", NAMESPACE, "--create-namespace",
             "-f", str(CHART / "ci" / "testground-values.yaml"), "-f", str(values_file),
