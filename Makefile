@@ -44,8 +44,9 @@ lint: venv ## ruff over the code and tests, mypy over the code
 	$(VENV)/bin/ruff check $(wildcard src operator/src renderer/src webhook-bridge/src testenv/src tests benchmarks)
 	$(VENV)/bin/mypy $(wildcard src operator/src renderer/src webhook-bridge/src testenv/src)
 
-crds: venv ## regenerate crds/ from the pydantic models
+crds: venv ## regenerate crds/ (and the chart's copy) from the pydantic models
 	$(VENV)/bin/preboarding crd --out-dir crds
+	cp crds/*.yaml charts/preboarding/files/crds/
 
 testenv: system-deps venv binaries $(if $(filter 1,$(NODE)),node-deps) ## start (or reuse) the test ground: apiserver, etcd, MinIO, SMTP on 127.0.0.1 (NODE=1: and a node)
 	$(VENV)/bin/preboarding-testenv up $(if $(filter 1,$(NODE)),--node)

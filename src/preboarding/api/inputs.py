@@ -28,13 +28,16 @@ def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
     A spec change reruns exactly the stages whose digest changed: new voices rerun audio, compose and
     notify but keep script and slides; a new link expiry reruns only notify.
     """
-    s = spec.model_dump(mode="json", by_alias=True)
+    # Fields at their defaults are left out: a field added to the API later (with a default that keeps
+    # today's behaviour) changes no digest, so an upgrade reruns nothing and sends no second email.
+    s = spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    employee, company = s["employee"], s["company"]
     own = {
-        Stage.SCRIPT: (s["employee"], s["company"]["name"], s["script"]),
-        Stage.AUDIO: (s["voices"], s["employee"]["language"]),
-        Stage.SLIDES: (s["employee"], s["company"]),
+        Stage.SCRIPT: (employee, company["name"], s.get("script")),
+        Stage.AUDIO: (s.get("voices"), spec.employee.language),
+        Stage.SLIDES: (employee, company),
         Stage.COMPOSE: (),
-        Stage.NOTIFY: (s["employee"]["email"], s["employee"]["name"], s["company"], s["delivery"]),
+        Stage.NOTIFY: (employee["email"], employee["name"], company, s.get("delivery")),
     }
     hashes: dict[Stage, str] = {}
     for stage in STAGES:  # dependency order

@@ -34,12 +34,14 @@ TechStack = Annotated[list[ShortText], Field(max_length=30)]
 MAX_SCHEDULE_DAYS = 7
 TargetSeconds = Annotated[int, Field(ge=30, le=300)]
 LinkExpiryHours = Annotated[int, Field(ge=1, le=168)]
+LinkValidDays = Annotated[int, Field(ge=1, le=365)]
 VoiceName = Annotated[str, StringConstraints(max_length=100)]
 
 DEFAULT_BRAND_COLOR = "#2563EB"
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TARGET_SECONDS = 75
 DEFAULT_LINK_EXPIRY_HOURS = 168
+DEFAULT_LINK_VALID_DAYS = 30
 
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 StageState = Literal["Pending", "Waiting", "Running", "Succeeded", "Failed", "Skipped"]
@@ -131,9 +133,14 @@ class Delivery(ApiModel):
     send_email: bool = Field(
         default=True, description="Email the new hire a link to the video when it is ready."
     )
+    link_valid_days: LinkValidDays = Field(
+        default=DEFAULT_LINK_VALID_DAYS,
+        description="The emailed watch link works until this many days after the start date (1-365).",
+    )
     link_expiry_hours: LinkExpiryHours = Field(
         default=DEFAULT_LINK_EXPIRY_HOURS,
-        description="Hours the emailed link stays valid (1-168; S3 presigned URLs allow at most 7 days).",
+        description="Only without a watch page (no PREBOARDING_WATCH_URL): hours the emailed direct "
+        "link to the MP4 stays valid (1-168; S3 presigned URLs allow at most 7 days).",
     )
 
 

@@ -31,6 +31,7 @@ from preboarding.api.models import (
     DEFAULT_BRAND_COLOR,
     DEFAULT_LANGUAGE,
     DEFAULT_LINK_EXPIRY_HOURS,
+    DEFAULT_LINK_VALID_DAYS,
     DEFAULT_TARGET_SECONDS,
     DEFAULT_TONE,
     MAX_SCHEDULE_DAYS,
@@ -42,6 +43,7 @@ from preboarding.api.models import (
     HexColor,
     LanguageTag,
     LinkExpiryHours,
+    LinkValidDays,
     OnboardingVideoSpec,
     ScheduleDay,
     ScriptOptions,
@@ -92,6 +94,7 @@ class PayloadOptions(PayloadModel):
     tone: Tone = DEFAULT_TONE
     target_seconds: TargetSeconds = DEFAULT_TARGET_SECONDS
     send_email: bool = True
+    link_valid_days: LinkValidDays = DEFAULT_LINK_VALID_DAYS
     link_expiry_hours: LinkExpiryHours = DEFAULT_LINK_EXPIRY_HOURS
 
 
@@ -140,7 +143,8 @@ def payload_to_spec(payload: NewHirePayload) -> OnboardingVideoSpec:
         ),
         company=Company(name=c.name, brand_color=c.brand_color, logoURL=c.logo_url),
         script=ScriptOptions(tone=o.tone, target_seconds=o.target_seconds),
-        delivery=Delivery(send_email=o.send_email, link_expiry_hours=o.link_expiry_hours),
+        delivery=Delivery(send_email=o.send_email, link_valid_days=o.link_valid_days,
+                          link_expiry_hours=o.link_expiry_hours),
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from preboarding.api.watch import WatchKeys
 
 ScriptProvider = Literal["openai", "template"]
 TtsProvider = Literal["google", "flite"]
@@ -65,10 +67,22 @@ class RendererSettings(BaseSettings):
     logo_allow_private_networks: bool = False
     """Fetch logos from loopback and private addresses too (only for a test ground; see renderer/logo.py)."""
 
+    watch_url: str | None = None
+    """The bridge's public base URL (https://onboarding.example.com): the email then links to its watch page."""
+    watch_keys: SecretStr | None = None
+    """The watch links' signing keys, ``id:secret[,id:secret...]`` (first signs), shared with the bridge."""
+
     video_uid: str | None = None
     """uid of the OnboardingVideo a stage Job works for (the operator sets it in the Job's env)."""
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("watch_keys")
+    @classmethod
+    def _watch_keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            WatchKeys.parse(value.get_secret_value())  # WatchKeyError is a ValueError; it quotes no secret
+        return value
 
     def chosen_script_provider(self) -> ScriptProvider:
         if self.script_provider != "auto":

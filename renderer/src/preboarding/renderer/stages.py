@@ -36,6 +36,7 @@ from preboarding.api.layout import (
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.records import SlideRef, StageRecord
 from preboarding.api.stages import STAGE_DEPENDENCIES, Stage
+from preboarding.api.watch import WatchKeyError, WatchKeys, link_expiry, mint
 from preboarding.renderer import audio, compose, logo, mail
 from preboarding.renderer.captions import build_webvtt
 from preboarding.renderer.errors import InvalidInput, PermanentFailure, StageError
@@ -206,16 +207,38 @@ def run_compose(work: VideoWork) -> Outcome:
     return Outcome("ffmpeg", [VIDEO_KEY, THUMBNAIL_KEY, CAPTIONS_KEY], usage)
 
 
+def watch_link(work: VideoWork) -> tuple[str, str | None, dt.datetime] | None:
+    """The watch page's link, a poster through it, and when the link ends; None without a watch page.
+
+    The token binds the resource's uid (never employee data) and lives until ``linkValidDays`` after the
+    start date; the page presigns fresh short-lived URLs on every visit (``preboarding.api.watch``).
+    """
+    settings = work.settings
+    if not (settings.watch_url and settings.watch_keys and settings.video_uid):
+        return None
+    try:
+        keys = WatchKeys.parse(settings.watch_keys.get_secret_value())
+    except WatchKeyError as exc:
+        raise PermanentFailure(f"PREBOARDING_WATCH_KEYS: {exc}", reason="InvalidSettings") from None
+    expires_at = link_expiry(work.spec.employee.start_date, work.spec.delivery.link_valid_days)
+    page = f"{settings.watch_url.rstrip('/')}/watch/{mint(keys, settings.video_uid, expires_at)}"
+    return page, f"{page}/poster.jpg", expires_at
+
+
 def run_notify(work: VideoWork) -> Outcome:
     spec, settings = work.spec, work.settings
     if not work.store.exists(work.key(VIDEO_KEY)):
         raise PermanentFailure(f"{VIDEO_KEY} is missing from the store", reason="MissingInput")
-    expiry = dt.timedelta(hours=spec.delivery.link_expiry_hours)
-    link = work.store.presigned_get_url(work.key(VIDEO_KEY), expiry)
-    expires_at = dt.datetime.now(dt.UTC) + expiry
+    watch = watch_link(work)
+    if watch is not None:
+        link, thumbnail, expires_at = watch
+    else:  # no watch page configured: a direct presigned link, at most 7 days (SigV4)
+        expiry = dt.timedelta(hours=spec.delivery.link_expiry_hours)
+        link = work.store.presigned_get_url(work.key(VIDEO_KEY), expiry)
+        expires_at = dt.datetime.now(dt.UTC) + expiry
+        thumbnail = (work.store.presigned_get_url(work.key(THUMBNAIL_KEY), expiry)
+                     if work.store.exists(work.key(THUMBNAIL_KEY)) else None)
     sender = work.sender or mail.make_sender(settings)
-    thumbnail = (work.store.presigned_get_url(work.key(THUMBNAIL_KEY), expiry)
-                 if work.store.exists(work.key(THUMBNAIL_KEY)) else None)
     email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from, thumbnail)
     try:
         message_id = sender.send(email)
@@ -227,7 +250,8 @@ def run_notify(work: VideoWork) -> Outcome:
             except StageError as admin_exc:
                 log.error("could not tell the administrator either: %s", admin_exc)
         raise
-    usage = {"messageId": message_id, "linkExpiresAt": expires_at.isoformat(timespec="seconds")}
+    usage = {"messageId": message_id, "linkExpiresAt": expires_at.isoformat(timespec="seconds"),
+             "link": "watch" if watch is not None else "presigned"}
     return Outcome(sender.provider, [], usage)
 
 

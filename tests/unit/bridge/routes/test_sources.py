@@ -183,7 +183,7 @@ def test_a_native_payload_may_name_a_profile_instead_of_its_company(bridge: Brid
     assert response.status_code == 202, response.text
     spec = bridge.repository.objects[response.json()["job_id"]]["spec"]
     assert spec["company"]["name"] == "Northwind"
-    assert spec["delivery"] == {"sendEmail": False, "linkExpiryHours": 72}  # the payload's option wins
+    assert spec["delivery"] == {"sendEmail": False, "linkValidDays": 30, "linkExpiryHours": 72}  # the payload's wins
     assert spec["profile"]["name"] == "northwind" and "source" not in spec
 
 

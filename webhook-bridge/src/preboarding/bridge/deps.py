@@ -16,6 +16,7 @@ import anyio
 from anyio import to_thread
 from fastapi import Depends, Request
 
+from preboarding.api.watch import WatchKeys
 from preboarding.bridge.errors import ApiError
 from preboarding.bridge.job_status import JobLinks
 from preboarding.bridge.metrics import BridgeMetrics
@@ -24,6 +25,7 @@ from preboarding.bridge.repository import VideoRepository
 from preboarding.bridge.settings import BridgeSettings
 from preboarding.bridge.signatures import Caller, SignatureError, authenticate
 from preboarding.bridge.source_repository import SourceRepository
+from preboarding.bridge.watch import VideoFinder
 from preboarding.storage import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -56,12 +58,17 @@ class BridgeState:
     keys: list[bytes] = field(init=False)
     tokens: list[str] = field(init=False)
     started_at: float = field(init=False)
+    watch_keys: WatchKeys | None = field(init=False)
+    videos_by_uid: VideoFinder = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = TokenBucketLimiter(self.settings.rate_limit_per_minute, self.settings.rate_limit_burst)
         self.keys = self.settings.secret_keys()
         self.tokens = self.settings.tokens()
         self.started_at = self.deps.monotonic()
+        keys = self.settings.watch_keys
+        self.watch_keys = WatchKeys.parse(keys.get_secret_value()) if keys else None
+        self.videos_by_uid = VideoFinder(self.deps.repository)
 
 
 async def get_state(request: Request) -> BridgeState:

@@ -145,8 +145,8 @@ def payload_with_profile(payload: NewHirePayload, profile_name: str, profile_gen
     given = payload.options.model_fields_set
     o = payload.options
     script = spec.script.model_copy(update={k: getattr(o, k) for k in ("tone", "target_seconds") if k in given})
-    delivery = spec.delivery.model_copy(update={k: getattr(o, k) for k in ("send_email", "link_expiry_hours")
-                                                if k in given})
+    delivery = spec.delivery.model_copy(update={k: getattr(o, k) for k in ("send_email", "link_valid_days",
+                                                                           "link_expiry_hours") if k in given})
     company = spec.company
     if payload.company is not None:
         c = payload.company

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from preboarding.api.watch import WatchKeys
 from preboarding.bridge.signatures import SecretFormatError, parse_secret
 from preboarding.storage import StoreSettings
 
@@ -59,6 +60,14 @@ class BridgeSettings(BaseSettings):
         default=False, description="Require the webhook's authentication on the status and video routes too."
     )
     presign_expiry_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    watch_keys: SecretStr | None = Field(
+        default=None, description="Signing keys of the new hires' watch links, id:secret[,id:secret...] (the "
+        "first signs, all verify; shared with the renderer). Unset: GET /watch/* is 404.",
+    )
+    hr_contact: str | None = Field(
+        default=None, max_length=200,
+        description="Whom a new hire with a dead link should ask (an address), unless the profile names one.",
+    )
     kube_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     health_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     forwarded_allow_ips: str = Field(
@@ -77,6 +86,13 @@ class BridgeSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_commas(value)
+
+    @field_validator("watch_keys")
+    @classmethod
+    def _watch_keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            WatchKeys.parse(value.get_secret_value())  # WatchKeyError is a ValueError; it quotes no secret
+        return value
 
     @field_validator("namespace")
     @classmethod
