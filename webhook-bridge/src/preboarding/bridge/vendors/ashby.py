@@ -12,15 +12,12 @@ and adds the candidate's other email address; without one the hire goes ahead wi
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
-
-import pydantic_core
 
 from preboarding.api.sources import Vendor
 from preboarding.bridge.vendor_api import (
@@ -38,8 +35,8 @@ from preboarding.bridge.vendors.base import (
     SignedRequest,
     VendorApi,
     VendorEvent,
-    parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import PayloadReader, load_object, text
 
 __all__ = ["ADAPTER", "ASHBY_API_URL", "AshbyAdapter", "rpc_results"]
 
@@ -107,7 +104,7 @@ class AshbyAdapter:
 
     def parse(self, request: SignedRequest) -> VendorEvent:
         """``candidateHire`` -> HIRE, ``ping`` -> PING, ``candidateDelete`` -> REMOVE, anything else IGNORED."""
-        root = _load_object(request.body)
+        root = load_object(request.body)
         action = root.get("action")
         if not isinstance(action, str) or not action:
             raise InvalidPayload([FieldProblem("action", "required: the name of Ashby's event", "missing")])
@@ -146,10 +143,10 @@ class AshbyAdapter:
         personal_email, work_email = hire.personal_email, hire.work_email
         if department is None and (department_id := ids.get("departmentId")):
             found = await _optional(api, "department.info", {"departmentId": department_id})
-            department = _text(found.get("name"))
+            department = text(found.get("name"))
         if location is None and (location_id := ids.get("locationId")):
             found = await _optional(api, "location.info", {"locationId": location_id})
-            location = _text(found.get("name"))
+            location = text(found.get("name"))
         if (personal_email is None or work_email is None) and (candidate_id := ids.get("candidateId")):
             found = await _optional(api, "candidate.info", {"id": candidate_id})
             emails = _emails_by_type(found.get("emailAddresses"))
@@ -212,7 +209,7 @@ def _error_code(answer: Mapping[str, Any]) -> str:
 
 def _hire(root: Mapping[str, Any]) -> NewHire:
     """The ``candidateHire`` payload (``data.application`` as in pushToHRIS, ``data.offer`` as in offerCreate)."""
-    reader = _Reader()
+    reader = PayloadReader(id_message="expected a string")
     data = reader.object(root, "data", "data", required=True)
     application = reader.object(data, "application", "data.application", required=True)
     at = "data.application"
@@ -255,7 +252,7 @@ def _hire(root: Mapping[str, Any]) -> NewHire:
     return hire
 
 
-def _hiring_manager(reader: _Reader, application: Mapping[str, Any], at: str) -> tuple[str | None, str | None]:
+def _hiring_manager(reader: PayloadReader, application: Mapping[str, Any], at: str) -> tuple[str | None, str | None]:
     """The first hiring-team member whose role is the hiring manager: their name and user id."""
     for index, member in enumerate(reader.array(application, "hiringTeam", at)):
         if not isinstance(member, dict):
@@ -273,14 +270,14 @@ def _emails_by_type(addresses: Any) -> dict[str, str]:
     """candidate.info's ``emailAddresses[] {value, type, isPrimary}``: the first of each type, lower-cased."""
     found: dict[str, str] = {}
     for item in addresses if isinstance(addresses, list) else ():
-        if isinstance(item, dict) and (value := _text(item.get("value"))):
-            found.setdefault((_text(item.get("type")) or "other").lower(), value)
+        if isinstance(item, dict) and (value := text(item.get("value"))):
+            found.setdefault((text(item.get("type")) or "other").lower(), value)
     return found
 
 
 def _removed_person(root: Mapping[str, Any], path: tuple[str, ...]) -> str:
     """The candidate id at ``path`` (every level required)."""
-    reader = _Reader()
+    reader = PayloadReader(id_message="expected a string")
     node: Mapping[str, Any] = root
     for depth, key in enumerate(path[:-1]):
         node = reader.object(node, key, ".".join(path[: depth + 1]), required=True)
@@ -301,92 +298,3 @@ def _delivery_id(root: Mapping[str, Any], action: str, body: bytes) -> str:
     if isinstance(action_id, str) and _DELIVERY_ID.match(key := f"{action}:{action_id}"):
         return key
     return "sha256:" + hashlib.sha256(body).hexdigest()
-
-
-def _load_object(body: bytes) -> Mapping[str, Any]:
-    """The body as a JSON object; ``InvalidPayload`` on ``body`` otherwise (pydantic's bounded parser)."""
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        raise InvalidPayload([FieldProblem("body", "is not valid JSON", "json_invalid")]) from None
-    if not isinstance(data, dict):
-        raise InvalidPayload([FieldProblem("body", "expected a JSON object", "dict_type")])
-    return data
-
-
-def _text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-class _Absent(dict[str, Any]):
-    """An object the payload lacks (or has in the wrong type): fields "required" inside it are not reported again."""
-
-
-_ABSENT: Mapping[str, Any] = _Absent()
-
-
-class _Reader:
-    """Reads fields by name, collecting every bad one as a ``FieldProblem`` (its path and kind, never its value).
-
-    Absent and null optional fields are simply missing; a wrong type is a problem. Readers of objects return an
-    empty ``_ABSENT`` when there is none, so reading goes on and every problem is reported once. (Like greenhouse.py's
-    reader: a candidate for a module the vendors share.)
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[FieldProblem] = []
-
-    def problem(self, path: str, message: str, kind: str) -> None:
-        self.problems.append(FieldProblem(field=path, message=message, type=kind))
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            raise InvalidPayload(list(self.problems))
-
-    def object(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
-        value = parent.get(key)
-        if isinstance(value, dict):
-            return value
-        if value is not None:
-            self.problem(path, "expected an object", "dict_type")
-        elif required and not isinstance(parent, _Absent):
-            self.problem(path, "Field required", "missing")
-        return _ABSENT
-
-    def array(self, parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
-        value = parent.get(key)
-        if isinstance(value, list):
-            return value
-        if value is not None:
-            self.problem(path, "expected an array", "list_type")
-        return []
-
-    def text(self, parent: Mapping[str, Any], key: str, path: str) -> str | None:
-        value = parent.get(key)
-        if value is not None and not isinstance(value, str):
-            self.problem(path, "expected a string", "string_type")
-        return _text(value)
-
-    def ident(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        """An id: Ashby sends UUID strings; an integer is accepted too."""
-        value = parent.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if value is not None and not isinstance(value, str):
-            self.problem(path, "expected a string", "string_type")
-        elif required and not isinstance(parent, _Absent):
-            self.problem(path, "Field required", "missing")
-        return None
-
-    def required_ident(self, parent: Mapping[str, Any], key: str, path: str) -> str:
-        """An id that must be there; ``""`` only together with a problem (``raise_problems`` then raises)."""
-        return self.ident(parent, key, path, required=True) or ""
-
-    def date(self, parent: Mapping[str, Any], key: str, path: str, message: str) -> dt.date | None:
-        try:
-            return parse_vendor_date(parent.get(key))
-        except (ValueError, OverflowError, OSError):  # a fixed message: the error may quote the value
-            self.problem(path, message, "date_parsing")
-            return None

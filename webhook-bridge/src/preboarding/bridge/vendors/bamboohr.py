@@ -32,8 +32,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import pydantic_core
-
 from preboarding.api.fields import field_path
 from preboarding.api.sources import Vendor
 from preboarding.bridge.vendor_api import VendorApiBadAnswer
@@ -48,6 +46,8 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import id_text, load_object, pick
+from preboarding.bridge.vendors.payload import text as clean_text
 
 __all__ = [
     "ADAPTER",
@@ -142,6 +142,8 @@ def parse_timestamp(value: str) -> float | None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.timestamp()
 
+_FORMAT_HINT = " (set the BambooHR webhook's format to JSON, not form post)"
+
 
 class BambooHRAdapter:
     """BambooHR's webhooks. ``default_api_url`` is None although hires need the API: see the module doc.
@@ -184,7 +186,7 @@ class BambooHRAdapter:
 
         JSON only: the form-post encoding BambooHR also offers must be switched to JSON on the webhook.
         """
-        body = _json_object(request.body)
+        body = load_object(request.body, _FORMAT_HINT)
         if "employees" in body:
             return _field_based(body)
         if "type" in body:
@@ -241,15 +243,15 @@ def hire_from_employee(answer: Any, hire: NewHire) -> NewHire:
         raise VendorApiBadAnswer("BambooHR's hireDate is not a date") from None
     found = NewHire(
         person_id=hire.person_id,
-        first_name=_text(answer.get("preferredName")) or _text(answer.get("firstName")),
-        last_name=_text(answer.get("lastName")),
-        work_email=_text(answer.get("workEmail")),
-        personal_email=_text(answer.get("homeEmail")),
-        role=_text(answer.get("jobTitle")),
-        department=_text(answer.get("department")),
-        location=_text(answer.get("location")),
+        first_name=clean_text(answer.get("preferredName")) or clean_text(answer.get("firstName")),
+        last_name=clean_text(answer.get("lastName")),
+        work_email=clean_text(answer.get("workEmail")),
+        personal_email=clean_text(answer.get("homeEmail")),
+        role=clean_text(answer.get("jobTitle")),
+        department=clean_text(answer.get("department")),
+        location=clean_text(answer.get("location")),
         start_date=start,
-        manager=_first_last(_text(answer.get("supervisor"))),
+        manager=_first_last(clean_text(answer.get("supervisor"))),
     )
     return _merge(hire, found)
 
@@ -272,16 +274,16 @@ def hire_from_fields(employee_id: str, fields: Mapping[str, Any], path: tuple[in
             start = _date(raw)
         except ValueError:
             raise InvalidPayload([FieldProblem(field_path((*path, name)), "expected YYYY-MM-DD", "date")]) from None
-    text = {k: _text(v) for k, (_, v) in values.items() if k != "start_date"}
+    texts = {k: clean_text(v) for k, (_, v) in values.items() if k != "start_date"}
     return NewHire(
         person_id=employee_id,
-        first_name=text.get("preferred_name") or text.get("first_name"),
-        last_name=text.get("last_name"),
-        work_email=text.get("work_email"),
-        personal_email=text.get("personal_email"),
-        role=text.get("role"),
-        department=text.get("department"),
-        location=text.get("location"),
+        first_name=texts.get("preferred_name") or texts.get("first_name"),
+        last_name=texts.get("last_name"),
+        work_email=texts.get("work_email"),
+        personal_email=texts.get("personal_email"),
+        role=texts.get("role"),
+        department=texts.get("department"),
+        location=texts.get("location"),
         start_date=start,
         external_ids={"employeeId": employee_id},
     )
@@ -297,14 +299,14 @@ def _event_based(body: Mapping[str, Any]) -> VendorEvent:
     kind = _EVENT_KINDS.get(kind_name, EventKind.IGNORED)
     data = body.get("data")
     if kind is EventKind.IGNORED:
-        return VendorEvent(kind, kind_name, _delivery_id(["event", kind_name, _str(body.get("timestamp"))]))
+        return VendorEvent(kind, kind_name, _delivery_id(["event", kind_name, id_text(body.get("timestamp"))]))
     if not isinstance(data, dict):
         raise InvalidPayload([FieldProblem("data", "required: an object with companyId and employeeId", "missing")])
     employee_id = _employee_id(data.get("employeeId"), ("data", "employeeId"))
-    company_id = _str(data.get("companyId"))
+    company_id = id_text(data.get("companyId"))
     # No delivery id is documented. What identifies an event-based delivery: its type, company, employee and
     # the body's timestamp (the event's time). The header timestamp is left out: it may change per attempt.
-    delivery = _delivery_id(["event", kind_name, company_id, employee_id, _str(body.get("timestamp"))])
+    delivery = _delivery_id(["event", kind_name, company_id, employee_id, id_text(body.get("timestamp"))])
     if kind is EventKind.REMOVE:
         return VendorEvent(kind, kind_name, delivery, person_ids=(employee_id,))
     ids = {"employeeId": employee_id, **({"companyId": company_id} if company_id else {})}
@@ -336,7 +338,7 @@ def _field_based(body: Mapping[str, Any]) -> tuple[VendorEvent, ...]:
             problems.append(FieldProblem(field_path((*where, "action")), "required: Created, Updated or Deleted",
                                          "missing"))
             continue
-        identity += [employee_id, action, _str(item.get("timestamp"))]
+        identity += [employee_id, action, id_text(item.get("timestamp"))]
         kind, event_name = _FIELD_ACTIONS.get(action.casefold(), (EventKind.IGNORED, "employee_with_fields"))
         actions.setdefault(kind, event_name)
         if kind is EventKind.IGNORED:
@@ -383,35 +385,19 @@ def _merge(old: NewHire, new: NewHire) -> NewHire:
     """``old`` with every value ``new`` has (ids and anything BambooHR does not send are kept)."""
     return replace(
         old,
-        first_name=_pick(new.first_name, old.first_name),
-        last_name=_pick(new.last_name, old.last_name),
-        work_email=_pick(new.work_email, old.work_email),
-        personal_email=_pick(new.personal_email, old.personal_email),
-        role=_pick(new.role, old.role),
-        department=_pick(new.department, old.department),
-        location=_pick(new.location, old.location),
+        first_name=pick(new.first_name, old.first_name),
+        last_name=pick(new.last_name, old.last_name),
+        work_email=pick(new.work_email, old.work_email),
+        personal_email=pick(new.personal_email, old.personal_email),
+        role=pick(new.role, old.role),
+        department=pick(new.department, old.department),
+        location=pick(new.location, old.location),
         start_date=new.start_date if new.start_date is not None else old.start_date,
-        manager=_pick(new.manager, old.manager),
+        manager=pick(new.manager, old.manager),
     )
 
 
-def _pick(new: str | None, old: str | None) -> str | None:
-    return new if new is not None else old
-
-
 # --- helpers -------------------------------------------------------------------------------------------------
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        raise InvalidPayload([FieldProblem(
-            "body", "is not valid JSON (set the BambooHR webhook's format to JSON, not form post)",
-            "json_invalid")]) from None
-    if not isinstance(data, dict):
-        raise InvalidPayload([FieldProblem("body", "must be a JSON object", "dict_type")])
-    return data
 
 
 def _employee_id(value: Any, where: tuple[int | str, ...]) -> str:
@@ -439,14 +425,6 @@ def _first_last(name: str | None) -> str | None:
         last, first = (part.strip() for part in name.split(","))
         return f"{first} {last}".strip() or None
     return name
-
-
-def _str(value: Any) -> str:
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-
-
-def _text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
 
 
 if TYPE_CHECKING:

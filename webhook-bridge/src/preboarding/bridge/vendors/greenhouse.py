@@ -8,14 +8,11 @@ A ``hire_candidate`` payload carries the candidate, the job and the accepted off
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import re
 from collections.abc import Mapping
 from typing import Any
-
-import pydantic_core
 
 from preboarding.api.sources import Vendor
 from preboarding.bridge.vendors.base import (
@@ -27,8 +24,8 @@ from preboarding.bridge.vendors.base import (
     SignedRequest,
     VendorApi,
     VendorEvent,
-    parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import PayloadReader, load_object
 
 __all__ = ["ADAPTER", "GreenhouseAdapter"]
 
@@ -58,7 +55,6 @@ REMOVALS: Mapping[str, tuple[str, ...]] = {
     "delete_candidate": ("payload", "person", "id"),
 }
 
-DATE_MESSAGE = "not a valid date: expected YYYY-MM-DD or MM/DD/YYYY"
 
 _HEX_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII: it may end up in an annotation
@@ -100,8 +96,8 @@ class GreenhouseAdapter:
 
     def parse(self, request: SignedRequest) -> VendorEvent:
         """``hire_candidate`` -> HIRE, ``ping`` -> PING, ``unhire_candidate``/``delete_candidate`` -> REMOVE."""
-        root = _load_object(request.body)
-        reader = _Reader()
+        root = load_object(request.body)
+        reader = PayloadReader()
         action = root.get("action")
         if not isinstance(action, str) or not action:
             raise InvalidPayload([FieldProblem("action", "required: the name of Greenhouse's event", "missing")])
@@ -133,7 +129,7 @@ class GreenhouseAdapter:
 ADAPTER = GreenhouseAdapter()
 
 
-def _hire(root: Mapping[str, Any], reader: _Reader) -> NewHire:
+def _hire(root: Mapping[str, Any], reader: PayloadReader) -> NewHire:
     """The ``hire_candidate`` payload (webhooks.html#candidate-hired) as a ``NewHire``."""
     payload = reader.object(root, "payload", "payload", required=True)
     application = reader.object(payload, "application", "payload.application", required=True)
@@ -183,7 +179,7 @@ def _hire(root: Mapping[str, Any], reader: _Reader) -> NewHire:
     return hire
 
 
-def _emails(reader: _Reader, candidate: Mapping[str, Any], at: str) -> dict[str, str]:
+def _emails(reader: PayloadReader, candidate: Mapping[str, Any], at: str) -> dict[str, str]:
     """The first address of each type: ``email_addresses[] {value, type}``, type personal, work or other.
 
     An "other" address stands in for a personal one: before day one, any address the candidate gave the
@@ -201,7 +197,7 @@ def _emails(reader: _Reader, candidate: Mapping[str, Any], at: str) -> dict[str,
     return found
 
 
-def _hiring_manager(reader: _Reader, job: Mapping[str, Any], at: str) -> tuple[str | None, str | None]:
+def _hiring_manager(reader: PayloadReader, job: Mapping[str, Any], at: str) -> tuple[str | None, str | None]:
     """The first hiring manager's name and user id, if the job carries its hiring team.
 
     Not in the documented hire payload: application events show ``jobs[].hiring_team.hiring_managers[]`` with
@@ -219,7 +215,7 @@ def _hiring_manager(reader: _Reader, job: Mapping[str, Any], at: str) -> tuple[s
     return name, reader.ident(manager, "user_id", f"{manager_at}.user_id")
 
 
-def _removed_person(root: Mapping[str, Any], path: tuple[str, ...], reader: _Reader) -> str:
+def _removed_person(root: Mapping[str, Any], path: tuple[str, ...], reader: PayloadReader) -> str:
     """The candidate id at ``path`` (every level required)."""
     node: Mapping[str, Any] = root
     for depth, key in enumerate(path[:-1]):
@@ -235,101 +231,3 @@ def _delivery_id(request: SignedRequest) -> str:
     if _DELIVERY_ID.match(event_id):
         return event_id
     return "sha256:" + hashlib.sha256(request.body).hexdigest()
-
-
-def _load_object(body: bytes) -> Mapping[str, Any]:
-    """The body as a JSON object; ``InvalidPayload`` on ``body`` otherwise (pydantic's bounded parser)."""
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError as exc:
-        raise InvalidPayload([FieldProblem("body", f"not valid JSON: {exc}", "json_invalid")]) from None
-    if not isinstance(data, dict):
-        raise InvalidPayload([FieldProblem("body", "expected a JSON object", "dict_type")])
-    return data
-
-
-class _Absent(dict[str, Any]):
-    """An object the payload lacks (or has in the wrong type): fields "required" inside it are not reported again."""
-
-
-_ABSENT: Mapping[str, Any] = _Absent()
-
-
-class _Reader:
-    """Reads fields by name, collecting every bad one as a ``FieldProblem`` (its path and kind, never its value).
-
-    Absent and null optional fields are simply missing; a wrong type is a problem. Readers of objects return an
-    empty ``_ABSENT`` when there is none, so reading goes on and every problem is reported once.
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[FieldProblem] = []
-
-    def problem(self, path: str, message: str, kind: str) -> None:
-        self.problems.append(FieldProblem(field=path, message=message, type=kind))
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            raise InvalidPayload(list(self.problems))
-
-    def object(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
-        value = parent.get(key)
-        if isinstance(value, dict):
-            return value
-        if value is not None:
-            self.problem(path, "expected an object", "dict_type")
-        elif required and not isinstance(parent, _Absent):
-            self.problem(path, "Field required", "missing")
-        return _ABSENT
-
-    def array(self, parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
-        value = parent.get(key)
-        if isinstance(value, list):
-            return value
-        if value is not None:
-            self.problem(path, "expected an array", "list_type")
-        return []
-
-    def first_object(self, parent: Mapping[str, Any], key: str, path: str) -> tuple[Mapping[str, Any], str]:
-        """The first item of an array of objects (``{}`` if empty) and its path."""
-        items = self.array(parent, key, path)
-        if not items:
-            return _ABSENT, f"{path}[0]"
-        if not isinstance(items[0], dict):
-            self.problem(f"{path}[0]", "expected an object", "dict_type")
-            return _ABSENT, f"{path}[0]"
-        return items[0], f"{path}[0]"
-
-    def text(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        value = parent.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if value is not None and not isinstance(value, str):
-            self.problem(path, "expected a string", "string_type")
-        elif required and not isinstance(parent, _Absent):
-            self.problem(path, "Field required", "missing")
-        return None
-
-    def ident(self, parent: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
-        """An id: Greenhouse sends integers; a non-empty string is accepted too."""
-        value = parent.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if value is not None and not isinstance(value, str):
-            self.problem(path, "expected an integer or a string", "int_type")
-        elif required and not isinstance(parent, _Absent):
-            self.problem(path, "Field required", "missing")
-        return None
-
-    def required_ident(self, parent: Mapping[str, Any], key: str, path: str) -> str:
-        """An id that must be there; ``""`` only together with a problem (``raise_problems`` then raises)."""
-        return self.ident(parent, key, path, required=True) or ""
-
-    def date(self, parent: Mapping[str, Any], key: str, path: str) -> dt.date | None:
-        try:
-            return parse_vendor_date(parent.get(key))
-        except (ValueError, OverflowError, OSError):  # a fixed message: the error may quote the value
-            self.problem(path, DATE_MESSAGE, "date_parsing")
-            return None

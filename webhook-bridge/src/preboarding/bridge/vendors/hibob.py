@@ -41,6 +41,7 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import id_text, pick, text
 
 __all__ = ["ADAPTER", "HIBOB_API_URL", "PEOPLE_FIELDS", "HiBobAdapter", "hire_from_people", "is_ping", "sign"]
 
@@ -149,15 +150,15 @@ class HiBobAdapter:
         data = body.get("data")
         kind = _EVENT_KINDS.get(event, EventKind.IGNORED)
         if kind is EventKind.IGNORED:
-            return VendorEvent(kind, event, _delivery_id([event, _str(body.get("companyId")),
-                                                          _str(body.get("triggeredAt"))]))
+            return VendorEvent(kind, event, _delivery_id([event, id_text(body.get("companyId")),
+                                                          id_text(body.get("triggeredAt"))]))
         if not isinstance(data, dict):
             raise InvalidPayload([FieldProblem("data", "required: an object with employeeId", "missing")])
         employee_id = _employee_id(data.get("employeeId"))
-        company_id = _str(body.get("companyId"))
+        company_id = id_text(body.get("companyId"))
         # No delivery or event id is documented in the v2 envelope (webhook-events-v2). What identifies a
         # delivery: event type, company, employee and triggeredAt (the event's time, no time zone).
-        delivery = _delivery_id([event, company_id, employee_id, _str(body.get("triggeredAt"))])
+        delivery = _delivery_id([event, company_id, employee_id, id_text(body.get("triggeredAt"))])
         if kind is EventKind.REMOVE:
             return VendorEvent(kind, event, delivery, person_ids=(employee_id,))
         ids = {"employeeId": employee_id, **({"companyId": company_id} if company_id else {})}
@@ -212,23 +213,23 @@ def hire_from_people(answer: Any, hire: NewHire) -> NewHire:
     work = _object(answer.get("work"))
     home = _object(answer.get("home"))
     try:
-        start = parse_vendor_date(_text(work.get("startDate")))
+        start = parse_vendor_date(text(work.get("startDate")))
     except ValueError:
         raise VendorApiBadAnswer("HiBob's work.startDate is not a date") from None
     reports_to = work.get("reportsTo")
-    manager = _text(reports_to.get("displayName")) if isinstance(reports_to, dict) else _text(reports_to)
+    manager = text(reports_to.get("displayName")) if isinstance(reports_to, dict) else text(reports_to)
     return replace(
         hire,
-        name=_pick(_text(answer.get("displayName")), hire.name),
-        first_name=_pick(_text(answer.get("firstName")), hire.first_name),
-        last_name=_pick(_text(answer.get("surname")), hire.last_name),
-        work_email=_pick(_text(answer.get("email")), hire.work_email),
-        personal_email=_pick(_text(home.get("privateEmail")), hire.personal_email),
-        role=_pick(_text(work.get("title")), hire.role),
-        department=_pick(_text(work.get("department")), hire.department),
-        location=_pick(_text(work.get("site")), hire.location),
+        name=pick(text(answer.get("displayName")), hire.name),
+        first_name=pick(text(answer.get("firstName")), hire.first_name),
+        last_name=pick(text(answer.get("surname")), hire.last_name),
+        work_email=pick(text(answer.get("email")), hire.work_email),
+        personal_email=pick(text(home.get("privateEmail")), hire.personal_email),
+        role=pick(text(work.get("title")), hire.role),
+        department=pick(text(work.get("department")), hire.department),
+        location=pick(text(work.get("site")), hire.location),
         start_date=start if start is not None else hire.start_date,
-        manager=_pick(manager, hire.manager),
+        manager=pick(manager, hire.manager),
     )
 
 
@@ -251,18 +252,6 @@ def _delivery_id(parts: Iterable[str]) -> str:
 
 def _object(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _pick(new: str | None, old: str | None) -> str | None:
-    return new if new is not None else old
-
-
-def _str(value: Any) -> str:
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
-
-
-def _text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
 
 
 if TYPE_CHECKING:

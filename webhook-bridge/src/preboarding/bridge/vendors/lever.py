@@ -41,6 +41,7 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import load_object, text
 
 __all__ = [
     "ADAPTER",
@@ -129,7 +130,7 @@ class LeverAdapter:
 
     def parse(self, request: SignedRequest) -> VendorEvent:
         """The delivery's meaning: a hire, a ping (candidateHired with empty data), a removal, or ignored."""
-        body = _json_object(request.body)
+        body = load_object(request.body)
         event = body.get("event")
         if not isinstance(event, str) or not event:
             raise InvalidPayload([FieldProblem("event", "required: the name of Lever's event", "missing")])
@@ -224,7 +225,7 @@ def offer_terms(offers_answer: Any) -> OfferTerms:
         raise VendorApiBadAnswer("Lever's offer has an anticipated_start_date that is not a date") from None
     # The direct manager is who the new hire reports to; the hiring manager ran the hiring (docs list both).
     manager = _safe_id(fields.get("direct_manager")) or _safe_id(fields.get("hiring_manager"))
-    return OfferTerms(role=_text(fields.get("job_title")), start_date=start, manager_user_id=manager,
+    return OfferTerms(role=text(fields.get("job_title")), start_date=start, manager_user_id=manager,
                       posting_id=_safe_id(fields.get("job_posting")))
 
 
@@ -257,19 +258,19 @@ def lever_new_hire(hire: NewHire, opportunity_answer: Any, terms: OfferTerms,
     if posting_answer is not None:
         posting = _envelope(posting_answer, dict, "posting")
         categories = posting.get("categories") if isinstance(posting.get("categories"), dict) else {}
-        posting_title = _text(posting.get("text"))
+        posting_title = text(posting.get("text"))
     manager = None
     if manager_answer is not None:
-        manager = _text(_envelope(manager_answer, dict, "user").get("name"))
+        manager = text(_envelope(manager_answer, dict, "user").get("name"))
     return replace(
         hire,
         person_id=contact,
-        name=_text(opportunity.get("name")),
+        name=text(opportunity.get("name")),
         personal_email=emails[0] if emails else None,
         role=terms.role or posting_title,
-        department=_text(categories.get("department")),
-        team=_text(categories.get("team")),
-        location=_text(categories.get("location")),
+        department=text(categories.get("department")),
+        team=text(categories.get("team")),
+        location=text(categories.get("location")),
         # Epoch ms read as a UTC date; Lever's examples are midnight UTC (inferred: no time zone documented).
         start_date=terms.start_date,
         manager=manager,
@@ -278,16 +279,6 @@ def lever_new_hire(hire: NewHire, opportunity_answer: Any, terms: OfferTerms,
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        raise InvalidPayload([FieldProblem("body", "is not valid JSON", "json_invalid")]) from None
-    if not isinstance(data, dict):
-        raise InvalidPayload([FieldProblem("body", "must be a JSON object", "dict_type")])
-    return data
 
 
 def _triggered_at_text(value: Any) -> str | None:
@@ -356,10 +347,6 @@ def _envelope(answer: Any, kind: type, what: str) -> Any:
 
 def _safe_id(value: Any) -> str | None:
     return value if isinstance(value, str) and _ID.match(value) else None
-
-
-def _text(value: Any) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _number(value: Any) -> float:
