@@ -144,6 +144,8 @@ class Ground:
             if node and not node_mod.has_node(self.info()):
                 raise GroundError(f"a test ground without a node runs in {self.root}: stop it "
                                   "(`make testenv-down`) and start it again with a node")
+            if node:  # the sources may have changed since it started: run the current images
+                node_mod.refresh_images(self.root, node_mod.ensure_artifacts(self.root))
             return False
         self.stop()
         ensure_binaries()

@@ -118,6 +118,20 @@ def apiserver_flags(pki: Path) -> list[str]:
 # ---- starting -----------------------------------------------------------------------------------------
 
 
+def refresh_images(root: Path, archives: list[Path]) -> None:
+    """Import ``archives`` into the node's containerd unless exactly these were imported last.
+
+    A ground that is reused (it still runs from an earlier session) must not go on running the images
+    of older sources: the archives' paths carry the digest of the sources they were built from.
+    """
+    marker = node_dir(root) / "imported-images"
+    wanted = "\n".join(str(a) for a in archives)
+    if marker.is_file() and marker.read_text() == wanted:
+        return
+    containerd.import_images(node_dir(root) / "containerd.sock", archives)
+    marker.write_text(wanted)
+
+
 def start(root: Path, info: GroundInfo, archives: list[Path]) -> None:
     """Start scheduler, containerd and kubelet for the ground in ``root`` whose control plane runs.
 
@@ -148,7 +162,7 @@ def start(root: Path, info: GroundInfo, archives: list[Path]) -> None:
         {"cniVersion": "0.4.0", "name": "loopback-only", "plugins": [{"type": "loopback"}]}))
     info.pids["containerd"] = spawn(root, "containerd", ["containerd", f"--config={node / 'containerd.toml'}"])
     containerd.wait_containerd(sock, info.pids["containerd"], log_file(root, "containerd"))
-    containerd.import_images(sock, archives)
+    refresh_images(root, archives)
 
     certs.issue_client_cert(pki, "kubelet", f"system:node:{NODE_NAME}", ["system:nodes"])
     kubeconfig = node / "kubelet.kubeconfig"
