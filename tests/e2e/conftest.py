@@ -149,7 +149,9 @@ def chart_values(ground: GroundInfo, webhook_secret: str) -> dict[str, Any]:
         "s3": {"endpoint": ground.s3_endpoint, "accessKey": ground.s3_access_key,
                "secretKey": ground.s3_secret_key, "bucket": ground.s3_bucket, "region": ground.s3_region},
         "renderer": {"smtp": {"host": ground.smtp_host, "port": ground.smtp_port}},
-        "bridge": {"port": ports["bridge"], "webhook": {"secrets": [webhook_secret]},
+        # The bridge pod is on the host's loopback (hostNetwork): the watch links point there.
+        "bridge": {"port": ports["bridge"], "publicUrl": f"http://127.0.0.1:{ports['bridge']}",
+                   "webhook": {"secrets": [webhook_secret]},
                    "sources": {"items": [GREENHOUSE_SOURCE], "refreshSeconds": 5}, "profiles": [PROFILE]},
         "operator": {"livenessPort": ports["liveness"], "metricsPort": ports["metrics"]},
     }

@@ -2,8 +2,8 @@
 
 ``helm install`` on the ground's node (kubelet + containerd + runc, the project's images imported) with a
 Greenhouse OnboardingSource; Greenhouse's signed "Candidate hired" web hook to the bridge pod; five
-renderer Jobs run as real containers; the email in the SMTP server, the video behind its presigned link,
-and the new hire's stored data gone after deletion.
+renderer Jobs run as real containers; the email in the SMTP server, its watch link on the bridge pod and
+the video behind it (seekable), and the new hire's stored data gone after deletion.
 Only with PREBOARDING_E2E=1 (``make e2e``); see conftest.py.
 """
 
@@ -61,7 +61,7 @@ def _store(ground: GroundInfo) -> S3Store:
 
 
 def _email_with(ground: GroundInfo, needle: str) -> tuple[Message, str] | None:
-    """The message in the SMTP server's Maildir whose text carries ``needle`` (the video's key), and that text."""
+    """The message in the SMTP server's Maildir whose text carries ``needle``, and that text."""
     for message in mailbox.Maildir(ground.mail_dir, create=False):
         for part in message.walk():
             if part.get_content_type() == "text/plain":
@@ -104,6 +104,8 @@ def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
     video_doc = json.loads(release.kubectl("get", "ov", job_id, "-o", "json"))
     uid = video_doc["metadata"]["uid"]
     video_key = f"{release.namespace}/{job_id}/{uid}/video.mp4"
+    # The watch link's token carries the uid (as 32 hex digits): the email for this very video.
+    token_uid = uid.replace("-", "")
     assert video_doc["spec"]["source"]["vendor"] == "greenhouse", video_doc["spec"]
     assert video_doc["spec"]["employee"]["techStack"] == ["Python", "dbt"], video_doc["spec"]  # the profile's
     source = json.loads(release.kubectl("get", "obs", "greenhouse", "-o", "json"))
@@ -114,15 +116,16 @@ def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
     succeeded_at = email_at = None
     job: dict[str, Any] = {}
     while time.monotonic() - sent < 600 and not (succeeded_at and email_at):
-        _, job = _request(f"{release.bridge_url}/jobs/{job_id}/status")
+        # Reads require authentication (the chart's default): HR's tools sign them like webhooks.
+        _, job = _request(f"{release.bridge_url}/jobs/{job_id}/status", headers=_signed(release.webhook_secret, b""))
         assert job.get("phase") != "Failed", f"{job}\n{release.diagnostics()}"
         if job.get("phase") == "Succeeded" and succeeded_at is None:
             succeeded_at = time.monotonic()
-        if email_at is None and _email_with(ground, video_key):
+        if email_at is None and _email_with(ground, token_uid):
             email_at = time.monotonic()
         time.sleep(0.25)
     assert succeeded_at, f"not Succeeded after 600 s: {job}\n{release.diagnostics()}"
-    assert email_at, f"no email with {video_key} in {ground.mail_dir}\n{release.diagnostics()}"
+    assert email_at, f"no email with {token_uid} in {ground.mail_dir}\n{release.diagnostics()}"
     phases.seconds["webhook -> Succeeded"] = succeeded_at - sent
     phases.seconds["webhook -> email (seen)"] = email_at - sent
     assert job["progress"] == "5/5" and [s["state"] for s in job["stages"]] == ["Succeeded"] * 5, job
@@ -139,15 +142,29 @@ def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
         assert container["image"].endswith("preboarding-renderer:0.1.0"), container["image"]
         assert container["state"]["terminated"]["exitCode"] == 0
 
-    # 3. The email reached the new hire, with a presigned link that serves a playable video.
-    found = _email_with(ground, video_key)
+    # 3. The email reached the new hire, with a watch link that serves a playable video.
+    found = _email_with(ground, token_uid)
     assert found
     message, text = found
     assert "zoe.angstrom@example.com" in message["To"]
-    link = re.search(r"(http://\S+video\.mp4\?\S+)", text)
+    link = re.search(rf"({re.escape(release.bridge_url)}/watch/[A-Za-z0-9._-]+)", text)
     assert link, text
+    # The link opens the watch page on the bridge pod; its video plays from a fresh presigned URL, with seeking.
+    try:
+        with urllib.request.urlopen(link.group(1), timeout=30) as response:
+            page = response.read().decode()
+            assert response.status == 200 and "Content-Security-Policy" in response.headers
+    except urllib.error.HTTPError as refused:
+        raise AssertionError(f"{link.group(1)}: {refused.code}\n{refused.read().decode()}\n"
+                             f"{release.diagnostics()}") from None
+    assert "Welcome, Zoë!" in page and '<track kind="captions"' in page, page
+    delivery = json.loads(release.kubectl("get", "ov", job_id, "-o", "json"))["status"].get("delivery") or {}
+    assert delivery.get("views") == 1 and delivery.get("firstViewedAt"), delivery  # no IP, no user agent
+    ranged = urllib.request.Request(f"{link.group(1)}/video.mp4", headers={"Range": "bytes=0-99"})
+    with urllib.request.urlopen(ranged, timeout=30) as response:
+        assert response.status == 206 and len(response.read()) == 100
     video = tmp_path / "video.mp4"
-    with urllib.request.urlopen(link.group(1), timeout=30) as response:
+    with urllib.request.urlopen(f"{link.group(1)}/video.mp4", timeout=30) as response:
         video.write_bytes(response.read())
     store = _store(ground)
     prefix = status_doc["storagePrefix"]

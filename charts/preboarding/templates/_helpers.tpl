@@ -48,6 +48,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "preboarding.renderer.fullname" -}}{{ include "preboarding.fullname" . }}-renderer{{- end }}
 {{- define "preboarding.minio.fullname" -}}{{ include "preboarding.fullname" . }}-minio{{- end }}
 {{- define "preboarding.google.fullname" -}}{{ include "preboarding.fullname" . }}-google{{- end }}
+{{- define "preboarding.watch.fullname" -}}{{ include "preboarding.fullname" . }}-watch{{- end }}
+
+{{/* Watch links: the base URL new hires open ("" without one), and the signing keys' text. */}}
+{{- define "preboarding.watch.url" -}}
+{{- $w := .Values.bridge.watch }}
+{{- if and .Values.bridge.enabled $w.enabled }}{{ default .Values.bridge.publicUrl $w.url }}{{ end }}
+{{- end }}
+{{- define "preboarding.watch.keys" -}}
+{{- $w := .Values.bridge.watch }}
+{{- if $w.keys }}{{ join "," $w.keys }}{{ else }}{{ (include "preboarding.generated" . | fromJson).watchKeys }}{{ end }}
+{{- end }}
 {{- define "preboarding.store.fullname" -}}{{ include "preboarding.fullname" . }}-store{{- end }}
 
 {{- define "preboarding.operator.serviceAccountName" -}}
@@ -136,6 +147,9 @@ same values) and kept across upgrades by reading the Secrets of the previous rel
 {{- $bridge := lookup "v1" "Secret" .Release.Namespace (include "preboarding.bridge.fullname" .) | default dict }}
 {{- $bridgeData := get $bridge "data" | default dict }}
 {{- $_ := set $generated "webhookSecret" (get $bridgeData "PREBOARDING_WEBHOOK_SECRETS" | default "" | b64dec | default (printf "whsec_%s" (randBytes 32))) }}
+{{- $watch := lookup "v1" "Secret" .Release.Namespace (include "preboarding.watch.fullname" .) | default dict }}
+{{- $watchData := get $watch "data" | default dict }}
+{{- $_ := set $generated "watchKeys" (get $watchData "PREBOARDING_WATCH_KEYS" | default "" | b64dec | default (printf "k1:%s" (randAlphaNum 48))) }}
 {{- $_ := set . "preboardingGenerated" $generated }}
 {{- end }}
 {{- get . "preboardingGenerated" | toJson }}
@@ -168,6 +182,9 @@ same values) and kept across upgrades by reading the Secrets of the previous rel
 {{- if and $r.smtp.password (not $r.smtp.existingSecret) }}
 {{- $_ := set $data "PREBOARDING_SMTP_PASSWORD" $r.smtp.password }}
 {{- end }}
+{{- if and .Values.bridge.watch.enabled (not .Values.bridge.watch.existingSecret) }}
+{{- $_ := set $data "PREBOARDING_WATCH_KEYS" (include "preboarding.watch.keys" .) }}
+{{- end }}
 {{- if not .Values.s3.existingSecret }}
 {{- $keys := include "preboarding.s3.keys" . | fromJson }}
 {{- if $keys.accessKey }}
@@ -192,6 +209,11 @@ same values) and kept across upgrades by reading the Secrets of the previous rel
 {{- end }}
 {{- with $r.smtp.existingSecret }}
 {{- $_ := set $refs "PREBOARDING_SMTP_PASSWORD" (dict "name" . "key" $r.smtp.existingSecretKey) }}
+{{- end }}
+{{- if .Values.bridge.watch.enabled }}
+{{- with .Values.bridge.watch.existingSecret }}
+{{- $_ := set $refs "PREBOARDING_WATCH_KEYS" (dict "name" . "key" $.Values.bridge.watch.existingSecretKey) }}
+{{- end }}
 {{- end }}
 {{- with .Values.s3.existingSecret }}
 {{- $_ := set $refs "PREBOARDING_S3_ACCESS_KEY" (dict "name" . "key" $.Values.s3.existingSecretKeys.accessKey) }}

@@ -234,8 +234,15 @@ class StageStatus(ApiModel):
     message: str | None = Field(default=None, description="Reason of the last failure, if any.")
 
 
+class DeliveryStatus(ApiModel):
+    """What the new hire did with the video: written by the bridge's watch page, never by the operator."""
+
+    first_viewed_at: dt.datetime | None = Field(default=None, description="When the watch page was first opened.")
+    views: int = Field(default=0, ge=0, description="How often the watch page was opened (no IP, no user agent).")
+
+
 class OnboardingVideoStatus(ApiModel):
-    """Observed state, written by the operator only."""
+    """Observed state: the operator writes all of it but ``delivery`` (the bridge's)."""
 
     phase: Phase = Field(default="Pending", description="Pending, Running, Succeeded or Failed.")
     stage: Stage | None = Field(default=None, description="The stage running now, or the one that failed.")
@@ -263,4 +270,7 @@ class OnboardingVideoStatus(ApiModel):
     )
     observed_generation: int | None = Field(
         default=None, ge=0, description="metadata.generation the status reflects."
+    )
+    delivery: DeliveryStatus | None = Field(
+        default=None, description="The new hire's side: first view and view count (written by the bridge)."
     )

@@ -93,10 +93,11 @@ def compact_uid(uid: str) -> str:
     return compact
 
 
-def link_expiry(start_date: dt.date, valid_days: int) -> dt.datetime:
-    """The end of the ``valid_days``-th day after the start date, UTC: the default life of a watch link."""
+def link_expiry(start_date: dt.date, valid_days: int, sent_at: dt.datetime) -> dt.datetime:
+    """When a watch link sent at ``sent_at`` ends: the end of the ``valid_days``-th day after the start date
+    (UTC), but never sooner than ``valid_days`` after sending (a hire entered late still gets a live link)."""
     end = dt.datetime.combine(start_date + dt.timedelta(days=valid_days + 1), dt.time(), dt.UTC)
-    return end - dt.timedelta(seconds=1)
+    return max(end - dt.timedelta(seconds=1), sent_at + dt.timedelta(days=valid_days))
 
 
 def mint(keys: WatchKeys, uid: str, expires_at: dt.datetime) -> str:

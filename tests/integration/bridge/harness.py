@@ -62,7 +62,8 @@ def grant_bridge_access(api_client: Any, namespace: str, name: str = "preboardin
     core: Any = k8s.CoreV1Api(api_client)
     rbac: Any = k8s.RbacAuthorizationV1Api(api_client)
     core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
-    rules = [{"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": verbs or BRIDGE_VERBS}]
+    rules = [{"apiGroups": [api.GROUP], "resources": [api.PLURAL], "verbs": verbs or BRIDGE_VERBS},
+             {"apiGroups": [api.GROUP], "resources": [f"{api.PLURAL}/status"], "verbs": ["patch"]}]
     if secret_names is not None:
         rules += source_rules(secret_names)
     rbac.create_namespaced_role(namespace, {"metadata": {"name": name}, "rules": rules})

@@ -75,7 +75,13 @@ def test_an_expired_token_is_told_apart_only_when_genuine() -> None:
 
 
 def test_the_default_link_lives_until_the_end_of_the_thirtieth_day_after_the_start() -> None:
-    assert link_expiry(dt.date(2026, 9, 14), 30) == dt.datetime(2026, 10, 14, 23, 59, 59, tzinfo=dt.UTC)
+    sent = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
+    assert link_expiry(dt.date(2026, 9, 14), 30, sent) == dt.datetime(2026, 10, 14, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def test_a_link_sent_after_the_start_still_lives_its_days() -> None:
+    """A hire entered after the start date (or a resend) does not get a link that is dead on arrival."""
+    assert link_expiry(dt.date(2026, 9, 14), 30, NOW) == NOW + dt.timedelta(days=30)
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -107,6 +107,12 @@ class InMemoryVideoRepository:
         self.objects[name] = obj
         return copy.deepcopy(obj)
 
+    async def patch_status(self, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        """Like the status subresource: anything but ``/status`` (and the resourceVersion test) is ignored."""
+        await self._check("patch_status")
+        kept = ("/status", "/metadata/resourceVersion")
+        return await self.json_patch(name, [op for op in ops if op["path"].startswith(kept)])
+
     async def set_annotation(self, name: str, key: str, value: str) -> dict[str, Any] | None:
         await self._check("set_annotation")
         if name not in self.objects:

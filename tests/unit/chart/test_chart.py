@@ -53,6 +53,7 @@ OPERATOR_CLUSTER_RULES = {
 }
 BRIDGE_RULES = {
     ("preboarding.dev", "onboardingvideos", ("create", "delete", "get", "list", "patch")),
+    ("preboarding.dev", "onboardingvideos/status", ("patch",)),
     ("preboarding.dev", "onboardingsources", ("get", "list")),
     ("preboarding.dev", "onboardingprofiles", ("get", "list")),
     ("preboarding.dev", "onboardingsources/status", ("patch",)),
@@ -230,7 +231,10 @@ SECRET_VALUES: dict[str, Any] = {
         "smtp": {"host": "smtp.example.com", "username": "mailer", "password": "smtp-password-0006"},
     },
     "bridge": {"webhook": {"secrets": ["whsec_c2VjcmV0LXdlYmhvb2sta2V5LTAwMDc="],
-                           "bearerTokens": ["bearer-token-secret-0008"]}},
+                           "bearerTokens": ["bearer-token-secret-0008"]},
+               "watch": {"keys": ["k2:watch-key-secret-0009-0123456789abcdef",
+                                  "k1:watch-key-secret-0010-0123456789abcdef"],
+                         "url": "https://onboarding.example.com"}},
 }
 
 
@@ -264,7 +268,10 @@ def test_generated_credentials_are_shared_and_well_formed(helm: str) -> None:
     store = decoded(one(docs, "Secret", f"{FULL}-store"))
     renderer = decoded(one(docs, "Secret", f"{FULL}-renderer"))
     assert len(store["PREBOARDING_S3_ACCESS_KEY"]) == 20 and len(store["PREBOARDING_S3_SECRET_KEY"]) == 40
+    watch_keys = renderer.pop("PREBOARDING_WATCH_KEYS")
     assert renderer == store, "the stage Jobs must get the same store keys as the operator and bridge"
+    assert decoded(one(docs, "Secret", f"{FULL}-watch")) == {"PREBOARDING_WATCH_KEYS": watch_keys}
+    assert pytest.importorskip("preboarding.api.watch").WatchKeys.parse(watch_keys).signing_key_id == "k1"
     webhook = decoded(one(docs, "Secret", f"{FULL}-bridge"))["PREBOARDING_WEBHOOK_SECRETS"]
     signatures = pytest.importorskip("preboarding.bridge.signatures")
     assert len(signatures.parse_secret(webhook)) == 32
@@ -278,7 +285,9 @@ def test_renderer_secret_holds_provider_keys_named_as_its_environment(helm: str)
         "PREBOARDING_SMTP_PASSWORD": "smtp-password-0006",
         "PREBOARDING_S3_ACCESS_KEY": "AKIA-S3-ACCESS-0001",
         "PREBOARDING_S3_SECRET_KEY": "s3-secret-key-value-0002",
+        "PREBOARDING_WATCH_KEYS": "k2:watch-key-secret-0009-0123456789abcdef,k1:watch-key-secret-0010-0123456789abcdef",
     }
+    assert one(docs, "ConfigMap", f"{FULL}-renderer")["data"]["PREBOARDING_WATCH_URL"] == "https://onboarding.example.com"
     assert decoded(one(docs, "Secret", f"{FULL}-google")) == {"credentials.json": SECRET_VALUES["renderer"]["google"][
         "credentialsJson"]}
     config = one(docs, "ConfigMap", f"{FULL}-operator")["data"]
@@ -292,15 +301,17 @@ def test_existing_secrets_are_referenced_not_copied(helm: str) -> None:
         "s3": {"existingSecret": "store-keys", "existingSecretKeys": {"accessKey": "id", "secretKey": "key"}},
         "renderer": {"openai": {"existingSecret": "openai", "existingSecretKey": "token"},
                      "google": {"existingSecret": "gcp", "existingSecretKey": "sa.json"}},
-        "bridge": {"webhook": {"existingSecret": "hr-webhook"}},
+        "bridge": {"webhook": {"existingSecret": "hr-webhook"},
+                   "watch": {"existingSecret": "watch-keys", "existingSecretKey": "keys"}},
     })
     names = {s["metadata"]["name"] for s in find(docs, "Secret")}
-    assert names.isdisjoint({f"{FULL}-store", f"{FULL}-bridge", f"{FULL}-renderer", f"{FULL}-google"})
+    assert names.isdisjoint({f"{FULL}-store", f"{FULL}-bridge", f"{FULL}-renderer", f"{FULL}-google", f"{FULL}-watch"})
     config = one(docs, "ConfigMap", f"{FULL}-operator")["data"]
     assert json.loads(config["PREBOARDING_RENDERER_SECRET_REFS"]) == {
         "OPENAI_API_KEY": {"name": "openai", "key": "token"},
         "PREBOARDING_S3_ACCESS_KEY": {"name": "store-keys", "key": "id"},
         "PREBOARDING_S3_SECRET_KEY": {"name": "store-keys", "key": "key"},
+        "PREBOARDING_WATCH_KEYS": {"name": "watch-keys", "key": "keys"},
     }
     assert json.loads(config["PREBOARDING_RENDERER_GOOGLE_CREDENTIALS_SECRET"]) == {"name": "gcp", "key": "sa.json"}
     assert "PREBOARDING_RENDERER_SECRET" not in config
@@ -308,6 +319,7 @@ def test_existing_secrets_are_referenced_not_copied(helm: str) -> None:
     env = env_of(bridge)
     assert env["PREBOARDING_WEBHOOK_SECRETS"]["secretKeyRef"]["name"] == "hr-webhook"
     assert env["PREBOARDING_S3_ACCESS_KEY"]["secretKeyRef"] == {"name": "store-keys", "key": "id"}
+    assert env["PREBOARDING_WATCH_KEYS"]["secretKeyRef"] == {"name": "watch-keys", "key": "keys"}
 
 
 def test_jobs_get_the_existing_secrets_the_chart_names(helm: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -390,7 +402,8 @@ def test_the_bridge_reads_only_the_secrets_its_sources_name(helm: str) -> None:
     [secrets] = [r for r in role["rules"] if r["resources"] == ["secrets"]]
     assert (secrets["verbs"], secrets["resourceNames"]) == (["get"], ["by-hand", "hr-api-tokens", "hr-webhooks"])
     assert not [r for r in one(render(helm), "Role", f"{FULL}-bridge")["rules"] if r["resources"] == ["secrets"]]
-    off = one(render(helm, {"bridge": {"sources": {"enabled": False, "items": SOURCES}}}), "Role", f"{FULL}-bridge")
+    off = one(render(helm, {"bridge": {"sources": {"enabled": False, "items": SOURCES}, "watch": {"enabled": False}}}),
+              "Role", f"{FULL}-bridge")
     assert rules_of(off) == {("preboarding.dev", "onboardingvideos", ("create", "delete", "get", "list", "patch"))}
 
 

@@ -281,3 +281,12 @@ def test_a_video_that_is_gone_is_left_alone(tmp_path: Path) -> None:
 
     run(scenario)
     assert h.kube.created_jobs == [] and h.kube.status_patches == [] and h.kube.events == []
+
+
+def test_the_status_patch_never_touches_the_bridges_delivery_counts() -> None:
+    """A merge patch without ``delivery`` leaves the watch page's view counts as they are."""
+    from preboarding.api.models import DeliveryStatus, OnboardingVideoStatus
+    from preboarding.operator.reconciler import _status_patch
+
+    patch = _status_patch(OnboardingVideoStatus(phase="Succeeded", delivery=DeliveryStatus(views=3)))
+    assert "delivery" not in patch and patch["phase"] == "Succeeded" and patch["stage"] is None

@@ -142,8 +142,12 @@ def _parse_status(raw: dict[str, Any] | None, logger: Any) -> OnboardingVideoSta
 
 
 def _status_patch(status: OnboardingVideoStatus) -> dict[str, Any]:
-    """A merge patch of the whole status: unset top-level fields become null so they are removed."""
+    """A merge patch of the whole status: unset top-level fields become null so they are removed.
+
+    ``delivery`` is the bridge's (the watch page counts views there): left out, so never overwritten.
+    """
     data = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     for field_name, info in OnboardingVideoStatus.model_fields.items():
         data.setdefault(info.alias or field_name, None)
+    data.pop("delivery", None)
     return data

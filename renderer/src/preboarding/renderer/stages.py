@@ -220,7 +220,8 @@ def watch_link(work: VideoWork) -> tuple[str, str | None, dt.datetime] | None:
         keys = WatchKeys.parse(settings.watch_keys.get_secret_value())
     except WatchKeyError as exc:
         raise PermanentFailure(f"PREBOARDING_WATCH_KEYS: {exc}", reason="InvalidSettings") from None
-    expires_at = link_expiry(work.spec.employee.start_date, work.spec.delivery.link_valid_days)
+    expires_at = link_expiry(work.spec.employee.start_date, work.spec.delivery.link_valid_days,
+                             dt.datetime.now(dt.UTC))
     page = f"{settings.watch_url.rstrip('/')}/watch/{mint(keys, settings.video_uid, expires_at)}"
     return page, f"{page}/poster.jpg", expires_at
 

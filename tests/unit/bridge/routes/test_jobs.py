@@ -44,7 +44,7 @@ def new_job(bridge: Bridge, employee_id: str = "E-10442", status: dict[str, Any]
 
 def test_status_of_a_new_job_is_pending(bridge: Bridge) -> None:
     job_id = new_job(bridge)
-    body = bridge.client.get(f"/jobs/{job_id}/status").json()
+    body = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).json()
     assert body["phase"] == "Pending"
     assert body["stages"] == [] and body["video_url"] is None and body["error"] is None
     assert body["created_at"]
@@ -52,7 +52,7 @@ def test_status_of_a_new_job_is_pending(bridge: Bridge) -> None:
 
 def test_status_shows_stage_progress_and_timings(bridge: Bridge) -> None:
     job_id = new_job(bridge, status=RUNNING)
-    body = bridge.client.get(f"/jobs/{job_id}/status").json()
+    body = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).json()
     assert (body["phase"], body["stage"], body["progress"]) == ("Running", "audio", "1/5")
     script = body["stages"][0]
     assert script["name"] == "script" and script["duration_seconds"] == 4.0
@@ -63,7 +63,7 @@ def test_status_shows_stage_progress_and_timings(bridge: Bridge) -> None:
 
 def test_status_of_a_failed_job_says_why(bridge: Bridge) -> None:
     job_id = new_job(bridge, status=FAILED)
-    body = bridge.client.get(f"/jobs/{job_id}/status").json()
+    body = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).json()
     assert body["phase"] == "Failed"
     assert body["error"] == "audio: TTS provider refused the voice"
 
@@ -71,7 +71,7 @@ def test_status_of_a_failed_job_says_why(bridge: Bridge) -> None:
 def test_status_of_a_finished_job_links_the_video(bridge: Bridge) -> None:
     job_id = new_job(bridge, status={"phase": "Succeeded", "progress": "5/5",
                                      "videoKey": f"hr/{job_id_for('E-10442')}/u/video.mp4"})
-    body = bridge.client.get(f"/jobs/{job_id}/status").json()
+    body = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).json()
     assert body["video_url"] == f"http://testserver/videos/{job_id}.mp4"
 
 
@@ -83,19 +83,18 @@ def job_id_for(employee_id: str) -> str:
 
 def test_a_status_from_a_newer_operator_still_reads(bridge: Bridge) -> None:
     job_id = new_job(bridge, status={"phase": "Running", "stage": "upload", "stages": [{"name": "upload"}]})
-    body = bridge.client.get(f"/jobs/{job_id}/status").json()
+    body = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).json()
     assert body["phase"] == "Running"
 
 
 @pytest.mark.parametrize("job_id", ["welcome-nobody-00000000", "Not_A_Name", "x" * 300, "..", "%2e%2e"])
 def test_unknown_ids_are_404(bridge: Bridge, job_id: str) -> None:
-    response = bridge.client.get(f"/jobs/{job_id}/status")
+    response = bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer())
     assert response.status_code == 404
     assert response.json()["error"] in ("job_not_found", "not_found")
 
 
-def test_reads_can_require_authentication(bridge_factory: Callable[..., Bridge]) -> None:
-    bridge = bridge_factory(reads_require_auth=True)
+def test_reads_require_authentication_by_default(bridge: Bridge) -> None:
     job_id = new_job(bridge)
     assert bridge.client.get(f"/jobs/{job_id}/status").status_code == 401
     assert bridge.client.get(f"/jobs/{job_id}/status", headers=bridge.bearer()).status_code == 200
@@ -173,3 +172,9 @@ def test_retry_of_a_job_that_has_not_failed_is_409(bridge: Bridge) -> None:
 
 def test_retry_of_an_unknown_job_is_404(bridge: Bridge) -> None:
     assert bridge.client.post("/jobs/welcome-x-1/retry", headers=bridge.bearer()).status_code == 404
+
+
+def test_reads_can_be_opened_for_trusted_networks(bridge_factory: Callable[..., Bridge]) -> None:
+    bridge = bridge_factory(reads_require_auth=False)
+    job_id = new_job(bridge)
+    assert bridge.client.get(f"/jobs/{job_id}/status").status_code == 200

@@ -35,7 +35,7 @@ def finished_job(bridge: Bridge, with_object: bool = True) -> tuple[str, str]:
 
 def test_a_finished_video_redirects_to_a_presigned_url(bridge: Bridge) -> None:
     job_id, prefix = finished_job(bridge)
-    response = bridge.client.get(f"/videos/{job_id}.mp4", follow_redirects=False)
+    response = bridge.client.get(f"/videos/{job_id}.mp4", headers=bridge.bearer(), follow_redirects=False)
     assert response.status_code == 307
     assert response.headers["location"].endswith(prefix + "video.mp4")  # LocalStore presigns as file:// URLs
     assert response.headers["cache-control"] == "no-store"
@@ -45,18 +45,18 @@ def test_a_finished_video_redirects_to_a_presigned_url(bridge: Bridge) -> None:
 def test_a_video_not_finished_is_409_with_the_phase(bridge: Bridge, phase: str) -> None:
     job_id: str = bridge.post_webhook(example_payload()).json()["job_id"]
     bridge.repository.set_status(job_id, {"phase": phase})
-    response = bridge.client.get(f"/videos/{job_id}.mp4")
+    response = bridge.client.get(f"/videos/{job_id}.mp4", headers=bridge.bearer())
     assert response.status_code == 409
     assert response.json()["phase"] == phase
 
 
 def test_unknown_jobs_are_404(bridge: Bridge) -> None:
-    assert bridge.client.get("/videos/welcome-nobody-1.mp4").status_code == 404
+    assert bridge.client.get("/videos/welcome-nobody-1.mp4", headers=bridge.bearer()).status_code == 404
 
 
 def test_a_video_missing_from_the_store_is_404(bridge: Bridge) -> None:
     job_id, _ = finished_job(bridge, with_object=False)
-    response = bridge.client.get(f"/videos/{job_id}.mp4")
+    response = bridge.client.get(f"/videos/{job_id}.mp4", headers=bridge.bearer())
     assert response.status_code == 404
     assert response.json()["error"] == "video_not_found"
 
@@ -65,13 +65,13 @@ def test_a_video_key_outside_the_job_is_never_presigned(bridge: Bridge) -> None:
     job_id, _ = finished_job(bridge)
     bridge.store.put_bytes("hr/someone-else/u/video.mp4", b"x")
     bridge.repository.objects[job_id]["status"]["videoKey"] = "hr/someone-else/u/video.mp4"
-    assert bridge.client.get(f"/videos/{job_id}.mp4").status_code == 404
+    assert bridge.client.get(f"/videos/{job_id}.mp4", headers=bridge.bearer()).status_code == 404
 
 
 def test_an_unreachable_store_is_503(bridge: Bridge) -> None:
     job_id, _ = finished_job(bridge)
     bridge.app.state.bridge.deps.store = BrokenStore()
-    response = bridge.client.get(f"/videos/{job_id}.mp4")
+    response = bridge.client.get(f"/videos/{job_id}.mp4", headers=bridge.bearer())
     assert response.status_code == 503
     assert response.json()["error"] == "store_unavailable"
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from preboarding.api.watch import WatchKeys, mint
+from preboarding.bridge.repository import Forbidden
 
 from ..conftest import Bridge, example_payload
 
@@ -140,3 +141,45 @@ def test_the_stylesheet_is_served_from_here(watch_bridge: Bridge) -> None:
     css = watch_bridge.client.get("/watch-assets/watch.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "http" not in css.text  # no import from anywhere else
+
+
+def test_views_are_counted_in_status_and_the_first_one_kept(watch_bridge: Bridge) -> None:
+    name, video = finished_video(watch_bridge)
+    token = token_for(video)
+    assert watch_bridge.client.get(f"/watch/{token}").status_code == 200
+    first = watch_bridge.repository.objects[name]["status"]["delivery"]
+    assert first["views"] == 1 and first["firstViewedAt"].endswith("Z")
+    assert set(first) == {"views", "firstViewedAt"}  # nothing about the visitor
+    assert watch_bridge.client.get(f"/watch/{token}").status_code == 200
+    again = watch_bridge.repository.objects[name]["status"]["delivery"]
+    assert (again["views"], again["firstViewedAt"]) == (2, first["firstViewedAt"])
+    assert watch_bridge.repository.objects[name]["status"]["phase"] == "Succeeded"  # the operator's part kept
+
+
+def test_a_view_racing_another_write_is_still_counted(watch_bridge: Bridge, monkeypatch: pytest.MonkeyPatch) -> None:
+    name, video = finished_video(watch_bridge)
+    repository = watch_bridge.repository
+    original = repository.patch_status
+    raced = []
+
+    async def racing(patch_name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        if not raced:  # the operator writes in between: the bridge's resourceVersion is stale
+            raced.append(True)
+            repository.set_status(patch_name, {**repository.objects[patch_name]["status"], "message": "done"})
+        return await original(patch_name, ops)
+
+    monkeypatch.setattr(repository, "patch_status", racing)
+    assert watch_bridge.client.get(f"/watch/{token_for(video)}").status_code == 200
+    status = repository.objects[name]["status"]
+    assert status["delivery"]["views"] == 1 and status["message"] == "done"
+
+
+def test_the_page_is_served_when_the_view_cannot_be_written(watch_bridge: Bridge,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    _, video = finished_video(watch_bridge)
+
+    async def refused(name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        raise Forbidden("no RBAC for onboardingvideos/status")
+
+    monkeypatch.setattr(watch_bridge.repository, "patch_status", refused)
+    assert watch_bridge.client.get(f"/watch/{token_for(video)}").status_code == 200

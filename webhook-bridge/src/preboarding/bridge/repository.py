@@ -110,6 +110,10 @@ class VideoRepository(Protocol):
         """Set one annotation; None if the resource does not exist."""
         ...
 
+    async def patch_status(self, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        """JSON Patch of the status subresource; raises ``Conflict`` (a ``test`` op failed) or ``NotFound``."""
+        ...
+
     async def delete(self, name: str) -> bool:
         """Delete (the operator's finalizer then cleans up); False if it did not exist."""
         ...
@@ -238,6 +242,12 @@ class KubeVideoRepository:
     async def json_patch(self, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = await self._call(
             "patch_namespaced_custom_object", name, ops, _content_type="application/json-patch+json"
+        )
+        return result
+
+    async def patch_status(self, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            "patch_namespaced_custom_object_status", name, ops, _content_type="application/json-patch+json"
         )
         return result
 

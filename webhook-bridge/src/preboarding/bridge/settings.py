@@ -57,7 +57,8 @@ class BridgeSettings(BaseSettings):
         default=False, description="Serve /dev_output/{job_id}/ (intermediate files hold personal data)."
     )
     reads_require_auth: bool = Field(
-        default=False, description="Require the webhook's authentication on the status and video routes too."
+        default=True, description="Require the webhook's authentication on the status, video and list routes "
+        "(job ids are computable from employee ids; the new hire only ever needs the watch token).",
     )
     presign_expiry_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     watch_keys: SecretStr | None = Field(
