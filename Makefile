@@ -24,7 +24,7 @@ define apt-install
 endef
 
 
-.PHONY: help demo test test-unit lint crds testenv testenv-down binaries images system-deps venv clean e2e node-deps
+.PHONY: help demo test test-unit lint crds testenv testenv-down binaries images system-deps venv clean e2e node-deps browser-deps
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,8 +33,8 @@ demo: system-deps venv ## render examples/new-hire.json into out/demo with the o
 	PREBOARDING_SCRIPT_PROVIDER=template PREBOARDING_TTS_PROVIDER=flite \
 	  $(VENV)/bin/preboarding render examples/new-hire.json --out out/demo
 
-test: system-deps node-deps venv binaries lint ## install everything the tests need, then run the whole suite
-	$(VENV)/bin/pytest --ignore=tests/e2e
+test: system-deps node-deps browser-deps venv binaries lint ## install everything the tests need, then run the whole suite
+	PREBOARDING_REQUIRE_BROWSER=1 $(VENV)/bin/pytest --ignore=tests/e2e
 	PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
 
 test-unit: venv ## the fast inner loop: pure tests only
@@ -78,6 +78,9 @@ system-deps: ## Debian packages: ffmpeg, flite, fonts (apt-get, only when someth
 
 e2e: system-deps node-deps venv binaries ## the chart on a real node: images (cached), node ground, helm install, one new hire end to end
 	PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
+
+browser-deps: ## Debian's chromium for the browser tests (Playwright drives it; no browser download)
+	$(call apt-install,chromium)
 
 node-deps: ## Debian packages of the test node: containerd, runc, CNI plugins, buildah, debootstrap, gcc
 	$(call apt-install,$(NODE_APT_PACKAGES))
