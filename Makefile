@@ -10,6 +10,12 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := ffmpeg flite fonts-dejavu-core fonts-inter
 # Debian packages of the test ground's node and the image build (make node-deps; NODE=1; make e2e).
 NODE_APT_PACKAGES := containerd runc containernetworking-plugins buildah debootstrap gcc libc6-dev
+# The browser tests (tests/browser): Debian's chromium, driven by the `playwright` wheel of the test extra, which is
+# pinned to the release built for the same Chromium major (its own browser download is never used), and axe-core.
+BROWSER_APT_PACKAGES := chromium fonts-dejavu-core
+AXE_CORE_VERSION := 4.14.1
+AXE_CORE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_CORE_DIR := $(or $(PREBOARDING_CACHE),$(HOME)/.cache/preboarding)/axe-core-$(AXE_CORE_VERSION)
 # `make testenv NODE=1` adds a real node: kube-scheduler, containerd + runc, a kubelet, our images imported.
 NODE ?=
 
@@ -24,7 +30,7 @@ define apt-install
 endef
 
 
-.PHONY: help demo test test-unit lint crds testenv testenv-down binaries images system-deps venv clean e2e node-deps browser-deps
+.PHONY: help demo test test-unit lint crds testenv testenv-down binaries images system-deps venv clean e2e node-deps browser-deps axe-core
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,8 +85,24 @@ system-deps: ## Debian packages: ffmpeg, flite, fonts (apt-get, only when someth
 e2e: system-deps node-deps venv binaries ## the chart on a real node: images (cached), node ground, helm install, one new hire end to end
 	PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
 
-browser-deps: ## Debian's chromium for the browser tests (Playwright drives it; no browser download)
-	$(call apt-install,chromium)
+browser-deps: axe-core ## the browser tests' Debian chromium and fonts (no browser download) and axe-core
+	$(call apt-install,$(BROWSER_APT_PACKAGES))
+
+axe-core: $(AXE_CORE_DIR)/axe.min.js ## the accessibility checker for the browser tests, cached in ~/.cache/preboarding
+
+# npm pack fetches the registry's tarball (npm checks it against the registry's integrity; we check it against the pin).
+$(AXE_CORE_DIR)/axe.min.js:
+	@command -v npm >/dev/null || { echo "npm is needed to fetch axe-core $(AXE_CORE_VERSION)" >&2; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npm pack --silent --json --pack-destination "$$tmp" axe-core@$(AXE_CORE_VERSION) >"$$tmp/pack.json"; \
+	integrity=$$(node -p 'require(process.argv[1])[0].integrity' "$$tmp/pack.json"); \
+	[ "$$integrity" = "$(AXE_CORE_INTEGRITY)" ] || { \
+	  echo "axe-core $(AXE_CORE_VERSION): the tarball's integrity $$integrity is not the pinned one" >&2; exit 1; }; \
+	tar -xzf "$$tmp/axe-core-$(AXE_CORE_VERSION).tgz" -C "$$tmp"; \
+	mkdir -p "$(AXE_CORE_DIR)"; \
+	cp "$$tmp/package/package.json" "$$tmp/package/LICENSE" "$(AXE_CORE_DIR)/"; \
+	cp "$$tmp/package/axe.min.js" "$@.part" && mv "$@.part" "$@"; \
+	echo "axe-core $(AXE_CORE_VERSION) in $(AXE_CORE_DIR)"
 
 node-deps: ## Debian packages of the test node: containerd, runc, CNI plugins, buildah, debootstrap, gcc
 	$(call apt-install,$(NODE_APT_PACKAGES))

@@ -23,14 +23,12 @@ What it speaks (https://developers.ashbyhq.com/reference/introduction, /referenc
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import ProtocolServer, RecordedRequest, Reply
+from .base import ProtocolServer, RecordedRequest, Reply, basic_credentials
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "hr" / "ashby"
 
@@ -96,7 +94,7 @@ class AshbyApiServer(ProtocolServer):
         self.records = default_records()
 
     def handle(self, request: RecordedRequest) -> Reply:
-        key = _basic_username(request.header("authorization"))
+        key = (basic_credentials(request) or ("", ""))[0]
         if not key:
             return self.error_reply(401, "API key missing: use HTTP Basic with the key as username")
         if key != self.api_key:
@@ -116,15 +114,3 @@ class AshbyApiServer(ProtocolServer):
     def error_reply(self, status: int, message: str | None = None) -> Reply:
         code = _STATUS_CODES.get(status, "error")
         return Reply.json(status, ashby_error(code, message or code.replace("_", " ")))
-
-
-def _basic_username(authorization: str | None) -> str:
-    """The username of an HTTP Basic ``Authorization`` header, or ``""``."""
-    scheme, _, encoded = (authorization or "").partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        user, _, _password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return user

@@ -29,8 +29,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import ProtocolServer, RecordedRequest, Reply
-from .lever_api import basic_credentials
+from .base import ProtocolServer, RecordedRequest, Reply, basic_credentials
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "hr" / "bamboohr"
 

@@ -10,7 +10,8 @@ gets the rest from here:
 * a queue of scripted replies that take precedence over the default behaviour, one per incoming request, in order:
   ``respond_next()`` for an arbitrary reply, ``fail_next()`` for a provider-shaped error, ``drop_next()`` to close
   the connection without answering;
-* a global ``delay`` (seconds before every reply) and a per-scripted-reply ``delay``, both cut short by ``stop()``.
+* a global ``delay`` (seconds before every reply) and a per-scripted-reply ``delay``, both cut short by ``stop()``;
+* ``basic_credentials(request)`` for the servers whose API takes HTTP Basic (the HR vendors').
 
 Scripted replies are consumed by the next requests whatever their path, because the clients under test talk to one
 endpoint each; a test that needs otherwise can inspect ``requests`` or override :meth:`handle`.
@@ -20,6 +21,8 @@ Only the standard library is used so the servers start in milliseconds and need 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import logging
@@ -57,6 +60,18 @@ class RecordedRequest:
     def header(self, name: str, default: str | None = None) -> str | None:
         """The value of header ``name`` (case-insensitive)."""
         return self.headers.get(name.lower(), default)
+
+
+def basic_credentials(request: RecordedRequest) -> tuple[str, str] | None:
+    """``(user, password)`` of an ``Authorization: Basic`` header, or None (shared by the HR vendor servers)."""
+    scheme, _, encoded = (request.header("authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, ValueError):
+        return None
+    return (user, password) if sep else None
 
 
 @dataclass

@@ -20,15 +20,13 @@ show an error body); only the status codes matter to the bridge's client.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import json
 import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .base import ProtocolServer, RecordedRequest, Reply
+from .base import ProtocolServer, RecordedRequest, Reply, basic_credentials
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "hr" / "lever"
 
@@ -45,18 +43,6 @@ _ROUTES = [
 def sample(name: str) -> Any:
     """A recorded Lever API answer from ``tests/samples/hr/lever``."""
     return json.loads((SAMPLES / name).read_text())
-
-
-def basic_credentials(request: RecordedRequest) -> tuple[str, str] | None:
-    """``(user, password)`` of an ``Authorization: Basic`` header, or None (shared by the HR vendor servers)."""
-    scheme, _, encoded = (request.header("authorization") or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, ValueError):
-        return None
-    return (user, password) if sep else None
 
 
 class LeverApiServer(ProtocolServer):

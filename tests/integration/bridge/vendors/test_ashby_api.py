@@ -37,7 +37,8 @@ T = TypeVar("T")
 
 
 def sample_hire() -> NewHire:
-    (hire,) = ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes())).hires
+    (event,) = ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes()))
+    (hire,) = event.hires
     return hire
 
 

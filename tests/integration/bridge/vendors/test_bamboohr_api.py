@@ -28,7 +28,8 @@ LIMITS = ApiLimits(total_seconds=2.0, attempts=3, first_backoff_seconds=0.05)
 
 
 def webhook_hires(name: str = "hire.json") -> tuple[NewHire, ...]:
-    return ADAPTER.parse(SignedRequest({}, (SAMPLES / name).read_bytes())).hires
+    (event,) = ADAPTER.parse(SignedRequest({}, (SAMPLES / name).read_bytes()))
+    return event.hires
 
 
 def complete(server: BambooHRApiServer, hire: NewHire | None = None, token: str | None = None,

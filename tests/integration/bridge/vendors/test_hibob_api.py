@@ -37,7 +37,8 @@ def complete(server: HiBobApiServer, hire: NewHire | None = None, token: str | N
     async def main() -> NewHire:
         async with httpx.AsyncClient() as http:
             api = VendorApiClient(http, server.api_url, ADAPTER.api_credentials(token or token_of(server)), LIMITS)
-            webhook = ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes())).hires[0]
+            (event,) = ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes()))
+            webhook = event.hires[0]
             return await ADAPTER.complete(hire or webhook, api)
 
     return asyncio.run(main())

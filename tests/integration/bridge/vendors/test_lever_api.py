@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 
 def webhook_hire() -> NewHire:
-    return ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes())).hires[0]
+    (event,) = ADAPTER.parse(SignedRequest({}, (SAMPLES / "hire.json").read_bytes()))
+    return event.hires[0]
 
 
 def run(server: LeverApiServer, call: Callable[[VendorApiClient], Awaitable[T]], token: str | None = None) -> T:

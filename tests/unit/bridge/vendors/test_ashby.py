@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,22 +32,16 @@ from preboarding.bridge.vendors.base import (
     SignedRequest,
     VendorAdapter,
 )
+from tests.unit.bridge.vendors import VendorSamples, only
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "hr" / "ashby"
-VECTORS: dict[str, Any] = json.loads((SAMPLES / "headers.json").read_text())
-SECRET: str = VECTORS["test_secret"]["secret"]
-WEBHOOKS = sorted(VECTORS["files"])
+SAMPLES = VendorSamples("ashby")
+SECRET = SAMPLES.secret("secret")
+WEBHOOKS = SAMPLES.signed_files()
 DEPARTMENT_ID = "7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b"
 LOCATION_ID = "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f9a"
 CANDIDATE_ID = "f9e52a51-a075-4116-a7b8-484deba69004"
-
-
-def sample(name: str) -> SignedRequest:
-    """A sample as delivered: its exact bytes and its headers (lower-cased, as the bridge passes them)."""
-    headers = {key.lower(): value for key, value in VECTORS["files"][name].items()}
-    return SignedRequest(headers=headers, body=(SAMPLES / name).read_bytes())
 
 
 def signed(body: bytes) -> SignedRequest:
@@ -57,19 +50,19 @@ def signed(body: bytes) -> SignedRequest:
 
 
 def hire_data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SAMPLES / "hire.json").read_bytes())
+    data: dict[str, Any] = SAMPLES.json("hire.json")
     return data
 
 
 def parse_hire(data: dict[str, Any]) -> NewHire:
-    event = ADAPTER.parse(signed(json.dumps(data).encode()))
+    (event,) = ADAPTER.parse(signed(json.dumps(data).encode()))
     assert event.kind is EventKind.HIRE
     (hire,) = event.hires
     return hire
 
 
 def sample_hire() -> NewHire:
-    (hire,) = ADAPTER.parse(sample("hire.json")).hires
+    (hire,) = only(ADAPTER.parse(SAMPLES.request("hire.json"))).hires
     return hire
 
 
@@ -98,7 +91,7 @@ class FakeAshby:
 
 
 def full_records() -> dict[str, dict[str, Any]]:
-    candidate = json.loads((SAMPLES / "api-candidate-info.json").read_text())["results"]
+    candidate = SAMPLES.json("api-candidate-info.json")["results"]
     return {
         "department.info": {DEPARTMENT_ID: {"id": DEPARTMENT_ID, "name": "Data", "isArchived": False}},
         "location.info": {LOCATION_ID: {"id": LOCATION_ID, "name": "Berlin", "isArchived": False}},
@@ -118,12 +111,12 @@ def test_the_adapter_satisfies_the_protocol() -> None:
 
 @pytest.mark.parametrize("name", WEBHOOKS)
 def test_every_sample_signature_verifies(name: str) -> None:
-    ADAPTER.verify(sample(name), SECRET, now=0)
+    ADAPTER.verify(SAMPLES.request(name), SECRET, now=0)
 
 
 @pytest.mark.parametrize("name", WEBHOOKS)
 def test_a_tampered_body_is_refused(name: str) -> None:
-    request = sample(name)
+    request = SAMPLES.request(name)
     body = bytearray(request.body)
     body[len(body) // 2] ^= 0x01
     with pytest.raises(SignatureError, match="does not match"):
@@ -131,7 +124,7 @@ def test_a_tampered_body_is_refused(name: str) -> None:
 
 
 def test_re_serialised_json_does_not_verify() -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     compact = json.dumps(json.loads(request.body), separators=(",", ":")).encode()
     with pytest.raises(SignatureError, match="does not match"):
         ADAPTER.verify(SignedRequest(request.headers, compact), SECRET, now=0)
@@ -139,11 +132,11 @@ def test_re_serialised_json_does_not_verify() -> None:
 
 def test_a_wrong_secret_is_refused() -> None:
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(sample("hire.json"), "not-the-secret", now=0)
+        ADAPTER.verify(SAMPLES.request("hire.json"), "not-the-secret", now=0)
 
 
 def test_a_missing_signature_header_is_refused() -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     with pytest.raises(SignatureError, match="missing Ashby-Signature"):
         ADAPTER.verify(SignedRequest({"content-type": "application/json"}, request.body), SECRET, now=0)
 
@@ -156,26 +149,26 @@ def test_a_missing_signature_header_is_refused() -> None:
     "=" + "0" * 64,
 ])
 def test_a_malformed_signature_header_is_refused(value: str) -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     with pytest.raises(SignatureError, match="sha256=<64 hex digits>"):
         ADAPTER.verify(SignedRequest({"ashby-signature": value}, request.body), SECRET, now=0)
 
 
 def test_an_empty_secret_never_verifies() -> None:
     with pytest.raises(SignatureError, match="no webhook secret"):
-        ADAPTER.verify(sample("ping.json"), "", now=0)
+        ADAPTER.verify(SAMPLES.request("ping.json"), "", now=0)
 
 
 def test_an_unsigned_ping_is_not_accepted() -> None:
     # Failing it makes Ashby create the web hook disabled, telling the admin to set a secret token.
-    assert not ADAPTER.unsigned_ping(SignedRequest({}, (SAMPLES / "ping.json").read_bytes()))
+    assert not ADAPTER.unsigned_ping(SignedRequest({}, SAMPLES.body("ping.json")))
 
 
 # -- events ----------------------------------------------------------------------------------------------
 
 
 def test_hire_sample() -> None:
-    event = ADAPTER.parse(sample("hire.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("hire.json"))
     assert (event.kind, event.action) == (EventKind.HIRE, "candidateHire")
     assert event.delivery_id == "candidateHire:75395d87-4044-4dc4-bc29-0cec185e5f06"
     assert event.hires == (NewHire(
@@ -198,33 +191,33 @@ def test_hire_sample() -> None:
 
 
 def test_ping_sample_without_an_action_id() -> None:
-    request = sample("ping.json")
-    event = ADAPTER.parse(request)
+    request = SAMPLES.request("ping.json")
+    (event,) = ADAPTER.parse(request)
     assert (event.kind, event.action) == (EventKind.PING, "ping")
     assert event.delivery_id == "sha256:" + hashlib.sha256(request.body).hexdigest()
 
 
 def test_the_sibling_stage_change_is_ignored_under_its_own_delivery_id() -> None:
-    ignored, hire = ADAPTER.parse(sample("ignored.json")), ADAPTER.parse(sample("hire.json"))
+    (ignored,), (hire,) = ADAPTER.parse(SAMPLES.request("ignored.json")), ADAPTER.parse(SAMPLES.request("hire.json"))
     assert (ignored.kind, ignored.action, ignored.hires) == (EventKind.IGNORED, "candidateStageChange", ())
     assert ignored.delivery_id != hire.delivery_id  # same webhookActionId in both samples
 
 
 def test_candidate_delete_removes_the_person() -> None:
-    event = ADAPTER.parse(sample("candidate-delete.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("candidate-delete.json"))
     assert (event.kind, event.action, event.person_ids) == (EventKind.REMOVE, "candidateDelete", (CANDIDATE_ID,))
 
 
 def test_offer_delete_is_ignored() -> None:
     # It names no candidate, and deleting the offer process does not un-hire the application.
-    event = ADAPTER.parse(sample("offer-delete.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("offer-delete.json"))
     assert (event.kind, event.person_ids) == (EventKind.IGNORED, ())
 
 
 def test_candidate_merge_is_ignored() -> None:
     body = json.dumps({"webhookActionId": "a1", "action": "candidateMerge", "data": {
         "deletedCandidate": {"id": CANDIDATE_ID}, "mergedCandidate": {"id": "other"}}}).encode()
-    event = ADAPTER.parse(signed(body))
+    (event,) = ADAPTER.parse(signed(body))
     assert (event.kind, event.action, event.person_ids) == (EventKind.IGNORED, "candidateMerge", ())
 
 

@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,26 +21,15 @@ from preboarding.bridge.vendors.base import (
     SignatureError,
     SignedRequest,
     VendorAdapter,
-    delivery_events,
 )
+from tests.unit.bridge.vendors import VendorSamples, only
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "hr" / "bamboohr"
-HEADERS = json.loads((SAMPLES / "headers.json").read_text())
-SECRET: str = HEADERS["test_secret"]["private_key"]
+SAMPLES = VendorSamples("bamboohr")
+SECRET = SAMPLES.secret("private_key")
 SENT = 1787241960  # X-BambooHR-Timestamp of every sample
 SIGNED = ["hire.json", "ignored.json", "deleted.json", "field-based-created.json", "field-based-updated.json"]
-
-
-def sample(name: str) -> Any:
-    return json.loads((SAMPLES / name).read_text())
-
-
-def request(name: str, body: bytes | None = None, **headers: str) -> SignedRequest:
-    merged = {k.lower(): v for k, v in HEADERS["files"][name].items()}
-    merged.update({k.replace("_", "-").lower(): v for k, v in headers.items()})
-    return SignedRequest(headers=merged, body=(SAMPLES / name).read_bytes() if body is None else body)
 
 
 def unsigned(data: Any) -> SignedRequest:
@@ -62,33 +50,33 @@ def test_the_adapter_is_a_vendor_adapter_whose_api_url_must_name_the_company() -
     assert adapter.default_api_url is None
     assert "gateway.php/<company>" in (bamboohr.BambooHRAdapter.__doc__ or "") + (bamboohr.__doc__ or "")
     assert adapter.api_credentials("API-KEY") == ("API-KEY", "x")
-    assert not adapter.unsigned_ping(request("hire.json"))
+    assert not adapter.unsigned_ping(SAMPLES.request("hire.json"))
 
 
 @pytest.mark.parametrize("name", SIGNED)
 def test_every_sample_verifies_with_the_test_key(name: str) -> None:
-    ADAPTER.verify(request(name), SECRET, now=SENT + 30)
+    ADAPTER.verify(SAMPLES.request(name), SECRET, now=SENT + 30)
 
 
 def test_a_tampered_body_is_refused() -> None:
-    body = (SAMPLES / "hire.json").read_bytes().replace(b"4711", b"4712")
+    body = SAMPLES.body("hire.json").replace(b"4711", b"4712")
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(request("hire.json", body), SECRET, now=SENT)
+        ADAPTER.verify(SAMPLES.request("hire.json", body), SECRET, now=SENT)
 
 
 def test_the_timestamp_is_covered_by_the_signature() -> None:
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(request("hire.json", x_bamboohr_timestamp=str(SENT + 1)), SECRET, now=SENT)
+        ADAPTER.verify(SAMPLES.request("hire.json", x_bamboohr_timestamp=str(SENT + 1)), SECRET, now=SENT)
 
 
 def test_a_wrong_key_is_refused() -> None:
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(request("hire.json"), "another-private-key", now=SENT)
+        ADAPTER.verify(SAMPLES.request("hire.json"), "another-private-key", now=SENT)
 
 
 @pytest.mark.parametrize("header", ["x-bamboohr-signature", "x-bamboohr-timestamp"])
 def test_a_missing_header_is_refused(header: str) -> None:
-    signed = request("hire.json")
+    signed = SAMPLES.request("hire.json")
     headers = {k: v for k, v in signed.headers.items() if k != header}
     with pytest.raises(SignatureError, match="missing X-BambooHR-Signature or X-BambooHR-Timestamp"):
         ADAPTER.verify(SignedRequest(headers, signed.body), SECRET, now=SENT)
@@ -96,21 +84,21 @@ def test_a_missing_header_is_refused(header: str) -> None:
 
 def test_a_stale_timestamp_is_refused() -> None:
     with pytest.raises(SignatureError, match="more than 3 hours old"):
-        ADAPTER.verify(request("hire.json"), SECRET, now=SENT + 3 * 3600 + 1)
+        ADAPTER.verify(SAMPLES.request("hire.json"), SECRET, now=SENT + 3 * 3600 + 1)
 
 
 def test_the_last_retry_is_still_accepted_if_retries_keep_the_first_timestamp() -> None:
     # 5 + 10 + 20 + 40 + 80 minutes after the first attempt.
-    ADAPTER.verify(request("hire.json"), SECRET, now=SENT + 155 * 60)
+    ADAPTER.verify(SAMPLES.request("hire.json"), SECRET, now=SENT + 155 * 60)
 
 
 def test_a_timestamp_from_the_future_is_refused() -> None:
     with pytest.raises(SignatureError, match="future"):
-        ADAPTER.verify(request("hire.json"), SECRET, now=SENT - 301)
+        ADAPTER.verify(SAMPLES.request("hire.json"), SECRET, now=SENT - 301)
 
 
 def test_an_iso_8601_timestamp_is_read_too() -> None:
-    body = (SAMPLES / "hire.json").read_bytes()
+    body = SAMPLES.body("hire.json")
     stamp = "2026-08-20T16:46:00+0000"
     signed = SignedRequest({"x-bamboohr-timestamp": stamp, "x-bamboohr-signature": bamboohr.sign(SECRET, body, stamp)},
                            body)
@@ -138,14 +126,14 @@ def test_timestamps_in_both_formats(text: str, expected: float | None) -> None:
 
 def test_an_unreadable_timestamp_is_refused() -> None:
     with pytest.raises(SignatureError, match="Unix seconds or an ISO 8601"):
-        ADAPTER.verify(request("hire.json", x_bamboohr_timestamp="soon"), SECRET, now=SENT)
+        ADAPTER.verify(SAMPLES.request("hire.json", x_bamboohr_timestamp="soon"), SECRET, now=SENT)
 
 
 # --- event-based payloads ----------------------------------------------------------------------------------
 
 
 def test_employee_created_is_a_hire_with_ids_only() -> None:
-    event = ADAPTER.parse(request("hire.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("hire.json"))
     assert (event.kind, event.action) == (EventKind.HIRE, "employee.created")
     (hire,) = event.hires
     assert hire.person_id == "4711"
@@ -154,37 +142,37 @@ def test_employee_created_is_a_hire_with_ids_only() -> None:
 
 
 def test_employee_updated_is_an_update_that_is_looked_up() -> None:
-    event = ADAPTER.parse(request("ignored.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("ignored.json"))
     assert (event.kind, event.action) == (EventKind.UPDATE, "employee.updated")
     assert [h.person_id for h in event.hires] == ["4711"]
     assert ADAPTER.needs_lookup(event.hires[0])
 
 
 def test_employee_deleted_removes() -> None:
-    event = ADAPTER.parse(request("deleted.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("deleted.json"))
     assert (event.kind, event.person_ids) == (EventKind.REMOVE, ("4711",))
 
 
 def test_other_event_types_are_ignored() -> None:
-    event = ADAPTER.parse(unsigned({"type": "company.integrations.updated", "timestamp": "x", "data": {}}))
+    (event,) = ADAPTER.parse(unsigned({"type": "company.integrations.updated", "timestamp": "x", "data": {}}))
     assert (event.kind, event.action) == (EventKind.IGNORED, "company.integrations.updated")
 
 
 def test_the_delivery_id_is_a_digest_of_type_company_employee_and_event_time() -> None:
-    first = ADAPTER.parse(request("hire.json")).delivery_id
+    first = only(ADAPTER.parse(SAMPLES.request("hire.json"))).delivery_id
     assert first and len(first) == 64 and "4711" not in first
-    assert ADAPTER.parse(request("hire.json")).delivery_id == first  # a redelivery is the same delivery
-    other = sample("hire.json")
+    assert only(ADAPTER.parse(SAMPLES.request("hire.json"))).delivery_id == first  # a redelivery is the same delivery
+    other = SAMPLES.json("hire.json")
     other["data"]["employeeId"] = "4712"
-    assert ADAPTER.parse(unsigned(other)).delivery_id != first
-    later = sample("hire.json")
+    assert only(ADAPTER.parse(unsigned(other))).delivery_id != first
+    later = SAMPLES.json("hire.json")
     later["timestamp"] = "2026-08-21T09:00:00+0000"
-    assert ADAPTER.parse(unsigned(later)).delivery_id != first
-    assert ADAPTER.parse(request("ignored.json")).delivery_id != first
+    assert only(ADAPTER.parse(unsigned(later))).delivery_id != first
+    assert only(ADAPTER.parse(SAMPLES.request("ignored.json"))).delivery_id != first
 
 
 def test_a_numeric_employee_id_is_read_as_a_string() -> None:
-    event = ADAPTER.parse(unsigned({"type": "employee.created", "data": {"companyId": 12345, "employeeId": 4711}}))
+    (event,) = ADAPTER.parse(unsigned({"type": "employee.created", "data": {"companyId": 12345, "employeeId": 4711}}))
     assert event.hires[0].person_id == "4711"
     assert event.hires[0].external_ids["companyId"] == "12345"
 
@@ -218,7 +206,7 @@ def test_a_form_post_body_asks_for_json() -> None:
 
 
 def test_several_created_employees_in_one_post_are_one_hire_each() -> None:
-    event = ADAPTER.parse(request("field-based-created.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("field-based-created.json"))
     assert (event.kind, event.action) == (EventKind.HIRE, "employee_with_fields.created")
     assert [h.person_id for h in event.hires] == ["4711", "4712"]
     assert all(ADAPTER.needs_lookup(h) for h in event.hires)  # Created arrives with empty fields
@@ -226,7 +214,7 @@ def test_several_created_employees_in_one_post_are_one_hire_each() -> None:
 
 
 def test_updated_employees_carry_their_fields_with_non_ascii_names() -> None:
-    event = ADAPTER.parse(request("field-based-updated.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("field-based-updated.json"))
     assert (event.kind, event.action) == (EventKind.UPDATE, "employee_with_fields.updated")
     zoe, tomas = event.hires
     assert zoe == NewHire(person_id="4711", first_name="Zoë", last_name="Ångström-Núñez",
@@ -240,7 +228,7 @@ def test_updated_employees_carry_their_fields_with_non_ascii_names() -> None:
 def test_field_aliases_are_read_like_display_names() -> None:
     fields = {"firstName": "Zoë", "preferredName": "Zo", "lastName": "Ångström", "homeEmail": "zoe@example.com",
               "hireDate": "2026-09-14"}
-    event = ADAPTER.parse(unsigned({"employees": [{"action": "Updated", "id": "4711", "fields": fields}]}))
+    (event,) = ADAPTER.parse(unsigned({"employees": [{"action": "Updated", "id": "4711", "fields": fields}]}))
     hire = event.hires[0]
     assert (hire.first_name, hire.last_name, hire.personal_email, hire.start_date) == (
         "Zo", "Ångström", "zoe@example.com", dt.date(2026, 9, 14))
@@ -250,29 +238,29 @@ def test_created_then_updated_in_one_post_is_a_hire_with_the_fields() -> None:
     employees = [{"action": "Created", "id": "4711", "fields": {}},
                  {"action": "Updated", "id": "4711", "fields": {"First Name": "Zoë", "Hire Date": "2026-09-14"}},
                  {"action": "Created", "id": "4712", "fields": {}}]
-    (event,) = ADAPTER.parse_events(unsigned({"employees": employees}))
+    (event,) = ADAPTER.parse(unsigned({"employees": employees}))
     assert event.kind is EventKind.HIRE
     assert [(h.person_id, h.first_name) for h in event.hires] == [("4711", "Zoë"), ("4712", None)]
 
 
 def test_deleted_employees_are_removed() -> None:
     employees = [{"action": "Deleted", "id": "4711", "fields": {}}, {"action": "Deleted", "id": "4712"}]
-    event = ADAPTER.parse(unsigned({"employees": employees}))
+    (event,) = ADAPTER.parse(unsigned({"employees": employees}))
     assert (event.kind, event.person_ids) == (EventKind.REMOVE, ("4711", "4712"))
 
 
 def test_a_post_mixing_kinds_is_split_into_one_event_per_kind() -> None:
     employees = [{"action": "Created", "id": "4711", "fields": {}}, {"action": "Deleted", "id": "1001", "fields": {}},
                  {"action": "Updated", "id": "1002", "fields": {"Job Title": "Lead"}}]
-    events = delivery_events(ADAPTER, unsigned({"employees": employees}))
+    events = ADAPTER.parse(unsigned({"employees": employees}))
     assert [(e.kind, e.hires[0].person_id if e.hires else e.person_ids) for e in events] == [
         (EventKind.HIRE, "4711"), (EventKind.UPDATE, "1002"), (EventKind.REMOVE, ("1001",))]
     assert len({e.delivery_id for e in events}) == 1
 
 
 def test_an_empty_or_unknown_batch_is_ignored() -> None:
-    assert ADAPTER.parse(unsigned({"employees": []})).kind is EventKind.IGNORED
-    assert ADAPTER.parse(unsigned({"employees": [{"action": "Renamed", "id": "4711"}]})).kind is EventKind.IGNORED
+    assert only(ADAPTER.parse(unsigned({"employees": []}))).kind is EventKind.IGNORED
+    assert only(ADAPTER.parse(unsigned({"employees": [{"action": "Renamed", "id": "4711"}]}))).kind is EventKind.IGNORED
 
 
 def test_bad_field_based_entries_are_named_by_their_path_without_values() -> None:
@@ -299,7 +287,7 @@ def test_employees_must_be_a_list() -> None:
 
 
 def test_the_employee_answer_maps_into_a_new_hire() -> None:
-    hire = hire_from_employee(json.loads((SAMPLES / "api-employee.json").read_text()),
+    hire = hire_from_employee(SAMPLES.json("api-employee.json"),
                               NewHire(person_id="4711", external_ids={"employeeId": "4711", "companyId": "12345"}))
     assert hire == NewHire(
         person_id="4711", first_name="Zoë", last_name="Ångström-Núñez",
@@ -337,7 +325,7 @@ class FakeBambooHR:
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         self.calls.append((path, dict(params or {})))
-        return json.loads((SAMPLES / "api-employee.json").read_text())
+        return SAMPLES.json("api-employee.json")
 
     async def post(self, path: str, json: Any) -> Any:
         raise AssertionError("BambooHR lookups are GETs")
@@ -345,7 +333,7 @@ class FakeBambooHR:
 
 def test_complete_asks_for_named_fields_including_future_dated_ones() -> None:
     api = FakeBambooHR()
-    hire = asyncio.run(ADAPTER.complete(ADAPTER.parse(request("hire.json")).hires[0], api))
+    hire = asyncio.run(ADAPTER.complete(only(ADAPTER.parse(SAMPLES.request("hire.json"))).hires[0], api))
     ((path, params),) = api.calls
     assert path == "v1/employees/4711/"
     assert params["onlyCurrent"] == "false"

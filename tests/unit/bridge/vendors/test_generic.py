@@ -22,8 +22,10 @@ from preboarding.bridge.vendors.base import (
     SignatureError,
     SignedRequest,
     VendorAdapter,
+    VendorEvent,
 )
 from preboarding.bridge.vendors.generic import GenericAdapter
+from tests.unit.bridge.vendors import only
 
 pytestmark = pytest.mark.unit
 
@@ -95,8 +97,9 @@ def hex_signature(body: bytes = BODY, secret: str = HMAC_SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def parse(data: Any, mapping: GenericMapping | dict[str, Any] = MAPPING) -> Any:
-    return adapter(mapping).parse(bearer(json.dumps(data).encode()))
+def parse(data: Any, mapping: GenericMapping | dict[str, Any] = MAPPING) -> VendorEvent:
+    (event,) = adapter(mapping).parse(bearer(json.dumps(data).encode()))
+    return event
 
 
 def problems(exc: pytest.ExceptionInfo[InvalidPayload]) -> list[tuple[str, str]]:
@@ -107,7 +110,7 @@ def test_the_adapter_satisfies_the_protocol() -> None:
     generic: VendorAdapter = adapter()
     assert generic.default_api_url is None
     assert not generic.unsigned_ping(SignedRequest({}, BODY))
-    hire = generic.parse(bearer()).hires[0]
+    hire = only(generic.parse(bearer())).hires[0]
     assert not generic.needs_lookup(hire)
     assert asyncio.run(generic.complete(hire, api=None)) is hire  # type: ignore[arg-type]
 
@@ -148,7 +151,7 @@ def test_standard_webhooks_secret_must_be_whsec() -> None:
 
 
 def test_standard_webhooks_delivery_id_is_the_webhook_id() -> None:
-    event = adapter(**STANDARD).parse(SignedRequest(standard_headers(msg_id="msg_42"), BODY))
+    (event,) = adapter(**STANDARD).parse(SignedRequest(standard_headers(msg_id="msg_42"), BODY))
     assert event.delivery_id == "msg_42"
 
 
@@ -226,21 +229,21 @@ def test_an_empty_secret_never_verifies() -> None:
 def test_a_configured_delivery_id_header_wins() -> None:
     generic = adapter(scheme="standard-webhooks", deliveryIdHeader="X-Delivery")
     headers = {**standard_headers(msg_id="msg_1"), "x-delivery": "d-99"}
-    assert generic.parse(SignedRequest(headers, BODY)).delivery_id == "d-99"
+    assert only(generic.parse(SignedRequest(headers, BODY))).delivery_id == "d-99"
 
 
 def test_without_an_id_header_the_delivery_id_is_a_body_digest() -> None:
     generic = adapter(scheme="bearer", deliveryIdHeader="X-Delivery")
     expected = "sha256:" + hashlib.sha256(BODY).hexdigest()
-    assert generic.parse(bearer()).delivery_id == expected
-    assert generic.parse(bearer(**{"x-delivery": "not printable ascii é"})).delivery_id == expected
+    assert only(generic.parse(bearer())).delivery_id == expected
+    assert only(generic.parse(bearer(**{"x-delivery": "not printable ascii é"}))).delivery_id == expected
 
 
 # -- mapping ---------------------------------------------------------------------------------------------
 
 
 def test_the_mapping_finds_every_field() -> None:
-    event = adapter().parse(bearer())
+    (event,) = adapter().parse(bearer())
     assert (event.kind, event.action, event.hires) == (EventKind.HIRE, "employee.hired", (HIRE,))
 
 

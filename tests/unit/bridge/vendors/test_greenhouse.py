@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,19 +21,13 @@ from preboarding.bridge.vendors.base import (
     VendorAdapter,
 )
 from preboarding.bridge.vendors.greenhouse import ADAPTER, GreenhouseAdapter
+from tests.unit.bridge.vendors import VendorSamples
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "hr" / "greenhouse"
-VECTORS: dict[str, Any] = json.loads((SAMPLES / "headers.json").read_text())
-SECRET: str = VECTORS["test_secret"]["secret"]
-WEBHOOKS = sorted(VECTORS["files"])
-
-
-def sample(name: str) -> SignedRequest:
-    """A sample as delivered: its exact bytes and its headers (lower-cased, as the bridge passes them)."""
-    headers = {key.lower(): value for key, value in VECTORS["files"][name].items()}
-    return SignedRequest(headers=headers, body=(SAMPLES / name).read_bytes())
+SAMPLES = VendorSamples("greenhouse")
+SECRET = SAMPLES.secret("secret")
+WEBHOOKS = SAMPLES.signed_files()
 
 
 def signed(body: bytes, event_id: str | None = "evt-1", secret: str = SECRET) -> SignedRequest:
@@ -45,12 +38,12 @@ def signed(body: bytes, event_id: str | None = "evt-1", secret: str = SECRET) ->
 
 
 def hire_data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SAMPLES / "hire.json").read_bytes())
+    data: dict[str, Any] = SAMPLES.json("hire.json")
     return data
 
 
 def parse_hire(data: dict[str, Any]) -> NewHire:
-    event = ADAPTER.parse(signed(json.dumps(data).encode()))
+    (event,) = ADAPTER.parse(signed(json.dumps(data).encode()))
     assert event.kind is EventKind.HIRE
     (hire,) = event.hires
     return hire
@@ -72,12 +65,12 @@ def test_the_adapter_satisfies_the_protocol() -> None:
 
 @pytest.mark.parametrize("name", WEBHOOKS)
 def test_every_sample_signature_verifies(name: str) -> None:
-    ADAPTER.verify(sample(name), SECRET, now=0)
+    ADAPTER.verify(SAMPLES.request(name), SECRET, now=0)
 
 
 @pytest.mark.parametrize("name", WEBHOOKS)
 def test_a_tampered_body_is_refused(name: str) -> None:
-    request = sample(name)
+    request = SAMPLES.request(name)
     body = bytearray(request.body)
     body[len(body) // 2] ^= 0x01
     with pytest.raises(SignatureError, match="does not match"):
@@ -86,7 +79,7 @@ def test_a_tampered_body_is_refused(name: str) -> None:
 
 def test_re_serialised_json_does_not_verify() -> None:
     # Greenhouse signs the body with its \u escapes: decoding and re-encoding the JSON changes the bytes.
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     assert b"Zo\\u00eb" in request.body
     reencoded = json.dumps(json.loads(request.body), ensure_ascii=False, indent=2).encode()
     with pytest.raises(SignatureError, match="does not match"):
@@ -95,11 +88,11 @@ def test_re_serialised_json_does_not_verify() -> None:
 
 def test_a_wrong_secret_is_refused() -> None:
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(sample("hire.json"), "not-the-secret", now=0)
+        ADAPTER.verify(SAMPLES.request("hire.json"), "not-the-secret", now=0)
 
 
 def test_a_missing_signature_header_is_refused() -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     headers = {k: v for k, v in request.headers.items() if k != "signature"}
     with pytest.raises(SignatureError, match="missing Signature"):
         ADAPTER.verify(SignedRequest(headers, request.body), SECRET, now=0)
@@ -113,13 +106,13 @@ def test_a_missing_signature_header_is_refused() -> None:
     "sha256",
 ])
 def test_a_malformed_signature_header_is_refused(value: str) -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     with pytest.raises(SignatureError, match="sha256 <64 hex digits>"):
         ADAPTER.verify(SignedRequest({**request.headers, "signature": value}, request.body), SECRET, now=0)
 
 
 def test_upper_case_hex_is_accepted() -> None:
-    request = sample("hire.json")
+    request = SAMPLES.request("hire.json")
     algorithm, digest = request.headers["signature"].split(" ")
     ADAPTER.verify(SignedRequest({"signature": f"{algorithm} {digest.upper()}"}, request.body), SECRET, now=0)
 
@@ -131,7 +124,7 @@ def test_an_empty_secret_never_verifies() -> None:
 
 
 def test_no_delivery_is_an_unsigned_ping() -> None:
-    request = sample("ping.json")
+    request = SAMPLES.request("ping.json")
     assert not ADAPTER.unsigned_ping(SignedRequest({}, request.body))
 
 
@@ -139,7 +132,7 @@ def test_no_delivery_is_an_unsigned_ping() -> None:
 
 
 def test_hire_sample() -> None:
-    event = ADAPTER.parse(sample("hire.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("hire.json"))
     assert event.kind is EventKind.HIRE
     assert event.action == "hire_candidate"
     assert event.delivery_id == "3ce5180d-9119-4ddc-9ef6-21edb6e76f8a"
@@ -163,19 +156,19 @@ def test_hire_sample() -> None:
 
 
 def test_ping_sample() -> None:
-    event = ADAPTER.parse(sample("ping.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("ping.json"))
     assert (event.kind, event.action, event.hires) == (EventKind.PING, "ping", ())
     assert event.delivery_id == "b7d1a0f2-43a9-4c0e-9d5f-0d2f1f1c9a11"
 
 
 def test_stage_change_is_ignored() -> None:
-    event = ADAPTER.parse(sample("ignored.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("ignored.json"))
     assert (event.kind, event.action, event.hires, event.person_ids) == (
         EventKind.IGNORED, "candidate_stage_change", (), ())
 
 
 def test_unhire_removes_the_candidate() -> None:
-    event = ADAPTER.parse(sample("unhire.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("unhire.json"))
     assert (event.kind, event.action, event.person_ids) == (EventKind.REMOVE, "unhire_candidate", ("88001234",))
 
 
@@ -183,33 +176,33 @@ def test_delete_candidate_removes_the_person() -> None:
     # Shape from webhooks.html#candidate-deleted.
     body = json.dumps({"action": "delete_candidate", "payload": {"person": {
         "id": 37031511, "first_name": "Jack", "deleted_application_ids": [46196263]}}}).encode()
-    event = ADAPTER.parse(signed(body))
+    (event,) = ADAPTER.parse(signed(body))
     assert (event.kind, event.person_ids) == (EventKind.REMOVE, ("37031511",))
 
 
 def test_offer_deleted_is_ignored() -> None:
     # It names only offer.application_id, and an accepted offer is withdrawn with "Unhire".
-    event = ADAPTER.parse(sample("offer-deleted.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("offer-deleted.json"))
     assert (event.kind, event.person_ids) == (EventKind.IGNORED, ())
 
 
 @pytest.mark.parametrize("action", ["reject_candidate", "delete_application", "merge_candidate",
                                     "offer_updated", "new_candidate_application"])
 def test_application_scoped_and_other_events_are_ignored(action: str) -> None:
-    data = json.loads((SAMPLES / "unhire.json").read_bytes())
+    data = SAMPLES.json("unhire.json")
     data["action"] = action
-    event = ADAPTER.parse(signed(json.dumps(data).encode()))
+    (event,) = ADAPTER.parse(signed(json.dumps(data).encode()))
     assert (event.kind, event.action, event.person_ids) == (EventKind.IGNORED, action, ())
 
 
 def test_an_unknown_action_name_is_not_passed_on() -> None:
-    event = ADAPTER.parse(signed(b'{"action": "Something Else \\u00e9"}'))
+    (event,) = ADAPTER.parse(signed(b'{"action": "Something Else \\u00e9"}'))
     assert (event.kind, event.action) == (EventKind.IGNORED, "unknown")
 
 
 def test_without_an_event_id_the_delivery_id_is_a_body_digest() -> None:
-    body = (SAMPLES / "hire.json").read_bytes()
-    first, again = ADAPTER.parse(signed(body, event_id=None)), ADAPTER.parse(signed(body, event_id=None))
+    body = SAMPLES.body("hire.json")
+    (first,), (again,) = ADAPTER.parse(signed(body, event_id=None)), ADAPTER.parse(signed(body, event_id=None))
     assert first.delivery_id == again.delivery_id == "sha256:" + hashlib.sha256(body).hexdigest()
 
 

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,19 +25,14 @@ from preboarding.bridge.vendors.base import (
     VendorAdapter,
 )
 from preboarding.bridge.vendors.hibob import ADAPTER, PEOPLE_FIELDS, hire_from_people, is_ping
+from tests.unit.bridge.vendors import VendorSamples, only
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "hr" / "hibob"
-HEADERS = json.loads((SAMPLES / "headers.json").read_text())
-SECRET: str = HEADERS["test_secret"]["secret"]
+SAMPLES = VendorSamples("hibob")
+SECRET = SAMPLES.secret("secret")
 EMPLOYEE_ID = "3332883894235038486"
 SIGNED = ["hire.json", "ignored.json", "deleted.json", "ping-fallback.json", "ping.txt"]
-
-
-def request(name: str, body: bytes | None = None) -> SignedRequest:
-    headers = {k.lower(): v for k, v in HEADERS["files"][name].items()}
-    return SignedRequest(headers=headers, body=(SAMPLES / name).read_bytes() if body is None else body)
 
 
 def unsigned(data: Any) -> SignedRequest:
@@ -65,34 +59,34 @@ def test_the_adapter_is_a_vendor_adapter() -> None:
 
 @pytest.mark.parametrize("name", SIGNED)
 def test_every_sample_verifies_with_the_test_secret(name: str) -> None:
-    ADAPTER.verify(request(name), SECRET, now=0)
+    ADAPTER.verify(SAMPLES.request(name), SECRET, now=0)
 
 
 def test_sign_is_base64_of_hmac_sha512() -> None:
-    body = (SAMPLES / "hire.json").read_bytes()
+    body = SAMPLES.body("hire.json")
     digest = hmac.new(SECRET.encode(), body, hashlib.sha512).digest()
-    expected = HEADERS["files"]["hire.json"]["Bob-Signature"]
+    expected = SAMPLES.headers("hire.json")["bob-signature"]
     assert hibob.sign(SECRET, body) == base64.b64encode(digest).decode() == expected
 
 
 def test_a_tampered_body_is_refused() -> None:
-    body = (SAMPLES / "hire.json").read_bytes().replace(b"created", b"deleted")
+    body = SAMPLES.body("hire.json").replace(b"created", b"deleted")
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(request("hire.json", body), SECRET, now=0)
+        ADAPTER.verify(SAMPLES.request("hire.json", body), SECRET, now=0)
 
 
 def test_a_wrong_secret_is_refused() -> None:
     with pytest.raises(SignatureError, match="does not match"):
-        ADAPTER.verify(request("hire.json"), "another-secret", now=0)
+        ADAPTER.verify(SAMPLES.request("hire.json"), "another-secret", now=0)
 
 
 def test_a_missing_header_is_refused() -> None:
     with pytest.raises(SignatureError, match="missing Bob-Signature"):
-        ADAPTER.verify(SignedRequest({}, (SAMPLES / "hire.json").read_bytes()), SECRET, now=0)
+        ADAPTER.verify(SignedRequest({}, SAMPLES.body("hire.json")), SECRET, now=0)
 
 
 def test_a_hex_signature_is_not_base64_of_the_digest() -> None:
-    body = (SAMPLES / "hire.json").read_bytes()
+    body = SAMPLES.body("hire.json")
     hex_signature = hmac.new(SECRET.encode(), body, hashlib.sha512).hexdigest()
     with pytest.raises(SignatureError):
         ADAPTER.verify(SignedRequest({"bob-signature": hex_signature}, body), SECRET, now=0)
@@ -108,13 +102,13 @@ def test_a_hex_signature_is_not_base64_of_the_digest() -> None:
 def test_the_ping_is_answered_without_a_signature(body: bytes) -> None:
     assert is_ping(body)
     assert ADAPTER.unsigned_ping(SignedRequest({}, body))
-    assert ADAPTER.parse(SignedRequest({}, body)).kind is EventKind.PING
+    assert only(ADAPTER.parse(SignedRequest({}, body))).kind is EventKind.PING
 
 
 @pytest.mark.parametrize("name", ["ping.txt", "ping-fallback.json"])
 def test_the_ping_samples_are_pings(name: str) -> None:
-    assert ADAPTER.unsigned_ping(request(name))
-    event = ADAPTER.parse(request(name))
+    assert ADAPTER.unsigned_ping(SAMPLES.request(name))
+    (event,) = ADAPTER.parse(SAMPLES.request(name))
     assert (event.kind, event.delivery_id) == (EventKind.PING, None)
 
 
@@ -123,14 +117,14 @@ def test_the_ping_samples_are_pings(name: str) -> None:
 def test_other_bodies_are_not_pings(body: bytes) -> None:
     assert not is_ping(body)
     assert not ADAPTER.unsigned_ping(SignedRequest({}, body))
-    assert not ADAPTER.unsigned_ping(request("hire.json"))
+    assert not ADAPTER.unsigned_ping(SAMPLES.request("hire.json"))
 
 
 # --- parsing -----------------------------------------------------------------------------------------------
 
 
 def test_employee_created_is_a_hire_with_ids_only() -> None:
-    event = ADAPTER.parse(request("hire.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("hire.json"))
     assert (event.kind, event.action) == (EventKind.HIRE, "employee.created")
     (hire,) = event.hires
     assert hire.person_id == EMPLOYEE_ID
@@ -139,35 +133,35 @@ def test_employee_created_is_a_hire_with_ids_only() -> None:
 
 
 def test_employee_updated_is_an_update() -> None:
-    event = ADAPTER.parse(unsigned(v2("employee.updated", employeeId=EMPLOYEE_ID, fieldUpdates=["work.title"])))
+    (event,) = ADAPTER.parse(unsigned(v2("employee.updated", employeeId=EMPLOYEE_ID, fieldUpdates=["work.title"])))
     assert (event.kind, [h.person_id for h in event.hires]) == (EventKind.UPDATE, [EMPLOYEE_ID])
 
 
 def test_employee_deleted_removes() -> None:
-    event = ADAPTER.parse(request("deleted.json"))
+    (event,) = ADAPTER.parse(SAMPLES.request("deleted.json"))
     assert (event.kind, event.person_ids) == (EventKind.REMOVE, (EMPLOYEE_ID,))
 
 
 def test_employee_left_removes_but_inactivated_does_not() -> None:
-    assert ADAPTER.parse(unsigned(v2("employee.left", employeeId=EMPLOYEE_ID))).kind is EventKind.REMOVE
-    assert ADAPTER.parse(unsigned(v2("employee.inactivated", employeeId=EMPLOYEE_ID))).kind is EventKind.IGNORED
+    assert only(ADAPTER.parse(unsigned(v2("employee.left", employeeId=EMPLOYEE_ID)))).kind is EventKind.REMOVE
+    assert only(ADAPTER.parse(unsigned(v2("employee.inactivated", employeeId=EMPLOYEE_ID)))).kind is EventKind.IGNORED
 
 
 def test_table_events_and_joined_are_ignored() -> None:
-    assert ADAPTER.parse(request("ignored.json")).kind is EventKind.IGNORED
-    assert ADAPTER.parse(unsigned(v2("employee.joined", employeeId=EMPLOYEE_ID))).kind is EventKind.IGNORED
+    assert only(ADAPTER.parse(SAMPLES.request("ignored.json"))).kind is EventKind.IGNORED
+    assert only(ADAPTER.parse(unsigned(v2("employee.joined", employeeId=EMPLOYEE_ID)))).kind is EventKind.IGNORED
 
 
 def test_the_delivery_id_is_a_digest_of_type_company_employee_and_time() -> None:
-    first = ADAPTER.parse(request("hire.json")).delivery_id
+    first = only(ADAPTER.parse(SAMPLES.request("hire.json"))).delivery_id
     assert first and len(first) == 64 and EMPLOYEE_ID not in first
-    assert ADAPTER.parse(unsigned(json.loads((SAMPLES / "hire.json").read_text()))).delivery_id == first
-    assert ADAPTER.parse(unsigned(v2("employee.created", employeeId="1"))).delivery_id != first
-    assert ADAPTER.parse(request("deleted.json")).delivery_id != first
+    assert only(ADAPTER.parse(unsigned(SAMPLES.json("hire.json")))).delivery_id == first
+    assert only(ADAPTER.parse(unsigned(v2("employee.created", employeeId="1")))).delivery_id != first
+    assert only(ADAPTER.parse(SAMPLES.request("deleted.json"))).delivery_id != first
 
 
 def test_a_numeric_employee_id_is_read_as_a_string() -> None:
-    assert ADAPTER.parse(unsigned(v2("employee.created", employeeId=42))).hires[0].person_id == "42"
+    assert only(ADAPTER.parse(unsigned(v2("employee.created", employeeId=42)))).hires[0].person_id == "42"
 
 
 @pytest.mark.parametrize(
@@ -197,7 +191,7 @@ def test_a_body_that_is_not_json_nor_the_ping_is_invalid() -> None:
 
 
 def people_sample() -> Any:
-    return json.loads((SAMPLES / "api-people.json").read_text())
+    return SAMPLES.json("api-people.json")
 
 
 def test_the_people_answer_maps_into_a_new_hire() -> None:
@@ -261,7 +255,7 @@ class FakeBob:
 
 def test_complete_posts_the_fields_with_human_readable_replace() -> None:
     api = FakeBob()
-    hire = asyncio.run(ADAPTER.complete(ADAPTER.parse(request("hire.json")).hires[0], api))
+    hire = asyncio.run(ADAPTER.complete(only(ADAPTER.parse(SAMPLES.request("hire.json"))).hires[0], api))
     assert api.calls == [(f"people/{EMPLOYEE_ID}", {"fields": list(PEOPLE_FIELDS), "humanReadable": "REPLACE"})]
     assert {"root.firstName", "root.surname", "root.email", "work.startDate"} <= set(PEOPLE_FIELDS)
     assert hire.department == "Data"

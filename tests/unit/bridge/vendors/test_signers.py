@@ -13,10 +13,10 @@ from preboarding.bridge.signatures import SignatureError
 from preboarding.bridge.vendors import adapter_for
 from preboarding.bridge.vendors.base import SignedRequest
 from preboarding.bridge.vendors.signers import SIGNERS, sign_generic
+from tests.unit.bridge.vendors import VendorSamples
 
 pytestmark = pytest.mark.unit
 
-SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "hr"
 STANDARD_SECRET = "whsec_" + base64.b64encode(b"a-source-secret-of-32-bytes-long").decode()
 
 
@@ -32,11 +32,12 @@ def request(headers: dict[str, str], body: bytes) -> SignedRequest:
 @pytest.mark.parametrize("vendor", [v for v in SIGNERS if v is not Vendor.STANDARD])
 def test_each_vendor_signer_round_trips_through_its_adapter(vendor: Vendor) -> None:
     adapter = adapter_for(spec(vendor))
-    body = (SAMPLES / vendor.value / "hire.json").read_bytes()
+    body = VendorSamples(vendor.value).body("hire.json")
     now = time.time()
     headers, sent = SIGNERS[vendor](body, "a-test-secret", now)
     adapter.verify(request(headers, sent), "a-test-secret", now)
-    assert adapter.parse(request(headers, sent)).hires or adapter.parse(request(headers, sent)).person_ids
+    (event,) = adapter.parse(request(headers, sent))
+    assert event.hires or event.person_ids
     with pytest.raises(SignatureError):
         adapter.verify(request(headers, sent), "another-secret", now)
 

@@ -39,7 +39,7 @@ from preboarding.bridge.vendor_api import (
     VendorApiUnauthorized,
     VendorApiUnavailable,
 )
-from preboarding.bridge.vendors.base import EventKind, NewHire, SignedRequest, VendorEvent, delivery_events
+from preboarding.bridge.vendors.base import EventKind, NewHire, SignedRequest, VendorEvent
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ async def _handle(request: Request, state: Any, repository: SourceRepository, so
     except SignatureError as exc:
         raise _Refused(ApiError(401, "unauthorized", exc.reason), "rejected", "unauthorized") from None
     try:
-        events = delivery_events(adapter, signed)
+        events = adapter.parse(signed)
     except InvalidPayload as exc:
         raise _Refused(_invalid(exc, "invalid vendor payload"), "rejected", "invalid_payload") from None
     action = ",".join(dict.fromkeys(e.action for e in events)) or "none"

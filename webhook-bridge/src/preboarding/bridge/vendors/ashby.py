@@ -36,7 +36,7 @@ from preboarding.bridge.vendors.base import (
     VendorApi,
     VendorEvent,
 )
-from preboarding.bridge.vendors.payload import PayloadReader, load_object, text
+from preboarding.bridge.vendors.payload import DELIVERY_ID, PayloadReader, body_digest, load_object, text
 
 __all__ = ["ADAPTER", "ASHBY_API_URL", "AshbyAdapter", "rpc_results"]
 
@@ -68,7 +68,6 @@ HIRING_MANAGER_ROLE = "hiring manager"
 DATE_MESSAGE = "not a valid date: expected YYYY-MM-DD or an ISO date-time"
 
 _HEX_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII: it may end up in an annotation
 _ACTION = re.compile(r"^[A-Za-z]{1,64}$")
 _ERROR_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -102,7 +101,7 @@ class AshbyAdapter:
         if not hmac.compare_digest(expected, digest.strip().lower()):
             raise SignatureError("Ashby-Signature does not match")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         """``candidateHire`` -> HIRE, ``ping`` -> PING, ``candidateDelete`` -> REMOVE, anything else IGNORED."""
         root = load_object(request.body)
         action = root.get("action")
@@ -111,14 +110,13 @@ class AshbyAdapter:
         delivery_id = _delivery_id(root, action, request.body)
         name = action if _ACTION.match(action) else "unknown"  # an unknown name must not flood metrics
         if action == PING:
-            return VendorEvent(kind=EventKind.PING, action=name, delivery_id=delivery_id)
+            return (VendorEvent(EventKind.PING, name, delivery_id),)
         if action == HIRE:
-            return VendorEvent(kind=EventKind.HIRE, action=name, delivery_id=delivery_id,
-                               hires=(_hire(root),))
+            return (VendorEvent(EventKind.HIRE, name, delivery_id, hires=(_hire(root),)),)
         if action in REMOVALS:
-            person_id = _removed_person(root, REMOVALS[action])
-            return VendorEvent(kind=EventKind.REMOVE, action=name, delivery_id=delivery_id, person_ids=(person_id,))
-        return VendorEvent(kind=EventKind.IGNORED, action=name, delivery_id=delivery_id)
+            person_id = PayloadReader().required_ident_at(root, REMOVALS[action])
+            return (VendorEvent(EventKind.REMOVE, name, delivery_id, person_ids=(person_id,)),)
+        return (VendorEvent(EventKind.IGNORED, name, delivery_id),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         """Whether ``complete`` has something to look up: a department or location known only by id, or a
@@ -209,7 +207,7 @@ def _error_code(answer: Mapping[str, Any]) -> str:
 
 def _hire(root: Mapping[str, Any]) -> NewHire:
     """The ``candidateHire`` payload (``data.application`` as in pushToHRIS, ``data.offer`` as in offerCreate)."""
-    reader = PayloadReader(id_message="expected a string")
+    reader = PayloadReader()
     data = reader.object(root, "data", "data", required=True)
     application = reader.object(data, "application", "data.application", required=True)
     at = "data.application"
@@ -275,17 +273,6 @@ def _emails_by_type(addresses: Any) -> dict[str, str]:
     return found
 
 
-def _removed_person(root: Mapping[str, Any], path: tuple[str, ...]) -> str:
-    """The candidate id at ``path`` (every level required)."""
-    reader = PayloadReader(id_message="expected a string")
-    node: Mapping[str, Any] = root
-    for depth, key in enumerate(path[:-1]):
-        node = reader.object(node, key, ".".join(path[: depth + 1]), required=True)
-    person_id = reader.required_ident(node, path[-1], ".".join(path))
-    reader.raise_problems()
-    return person_id
-
-
 def _delivery_id(root: Mapping[str, Any], action: str, body: bytes) -> str:
     """``<action>:<webhookActionId>``, else a digest of the body.
 
@@ -295,6 +282,6 @@ def _delivery_id(root: Mapping[str, Any], action: str, body: bytes) -> str:
     make the hire look like a redelivery. The ping schema has no webhookActionId, hence the digest.
     """
     action_id = root.get("webhookActionId")
-    if isinstance(action_id, str) and _DELIVERY_ID.match(key := f"{action}:{action_id}"):
+    if isinstance(action_id, str) and DELIVERY_ID.match(key := f"{action}:{action_id}"):
         return key
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+    return body_digest(body)

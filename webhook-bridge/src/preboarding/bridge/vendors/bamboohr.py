@@ -28,8 +28,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from preboarding.api.fields import field_path
@@ -46,8 +45,16 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
-from preboarding.bridge.vendors.payload import id_text, load_object, pick
-from preboarding.bridge.vendors.payload import text as clean_text
+from preboarding.bridge.vendors.payload import (
+    SAFE_ID,
+    employee_event,
+    id_text,
+    load_object,
+    merge_hire,
+    parts_digest,
+    required_employee_id,
+    text,
+)
 
 __all__ = [
     "ADAPTER",
@@ -69,7 +76,7 @@ TIMESTAMP_HEADER = "x-bamboohr-timestamp"
 # the original timestamp, a 5-minute window (Nango's, third-party) would refuse every retry with a 4xx,
 # and BambooHR "will not retry webhooks that return 4xx" — the hire would be lost. 3 hours covers the
 # whole schedule with slack; a replay inside it is a duplicate of the same delivery id (see
-# ``_delivery_id``), and a replayed ``employee.created`` of a deleted employee finds nothing in the API.
+# ``_event_based``), and a replayed ``employee.created`` of a deleted employee finds nothing in the API.
 MAX_AGE_SECONDS = 3 * 3600
 MAX_AHEAD_SECONDS = 300  # clock skew
 
@@ -97,8 +104,8 @@ _FIELD_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 
 _UNIX_SECONDS = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,9})?$")
-# BambooHR employee ids are numeric strings ("67890" in the docs); nothing else may reach a URL path.
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# BambooHR employee ids are numeric strings ("67890" in the docs); only a SAFE_ID may reach a URL path.
+_ID_MESSAGE = "must be BambooHR's employee id (digits)"
 
 _EVENT_KINDS: Mapping[str, EventKind] = {
     # "Hired" is a new employee record; BambooHR has no separate hire event (docs, event-based-webhooks).
@@ -177,11 +184,7 @@ class BambooHRAdapter:
         if sent > now + MAX_AHEAD_SECONDS:
             raise SignatureError("X-BambooHR-Timestamp is more than 5 minutes in the future")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
-        """The delivery's first event; the bridge reads every one through ``parse_events`` (base.delivery_events)."""
-        return self.parse_events(request)[0]
-
-    def parse_events(self, request: SignedRequest) -> tuple[VendorEvent, ...]:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent, ...]:
         """Every event in the delivery: one, or one per kind for a field-based POST (HIRE, UPDATE, REMOVE).
 
         JSON only: the form-post encoding BambooHR also offers must be switched to JSON on the webhook.
@@ -207,7 +210,7 @@ class BambooHRAdapter:
         ``onlyCurrent=false`` "includes future-dated values" (reference/get-employee): a new hire's job
         title and department are typically entered effective from the hire date, still in the future.
         """
-        if not _ID.match(hire.person_id):
+        if not SAFE_ID.match(hire.person_id):
             raise ValueError("a BambooHR hire's person_id must be the employee id from parse()")
         answer = await api.get(f"v1/employees/{hire.person_id}/",
                                params={"fields": ",".join(EMPLOYEE_FIELDS), "onlyCurrent": "false"})
@@ -243,17 +246,17 @@ def hire_from_employee(answer: Any, hire: NewHire) -> NewHire:
         raise VendorApiBadAnswer("BambooHR's hireDate is not a date") from None
     found = NewHire(
         person_id=hire.person_id,
-        first_name=clean_text(answer.get("preferredName")) or clean_text(answer.get("firstName")),
-        last_name=clean_text(answer.get("lastName")),
-        work_email=clean_text(answer.get("workEmail")),
-        personal_email=clean_text(answer.get("homeEmail")),
-        role=clean_text(answer.get("jobTitle")),
-        department=clean_text(answer.get("department")),
-        location=clean_text(answer.get("location")),
+        first_name=text(answer.get("preferredName")) or text(answer.get("firstName")),
+        last_name=text(answer.get("lastName")),
+        work_email=text(answer.get("workEmail")),
+        personal_email=text(answer.get("homeEmail")),
+        role=text(answer.get("jobTitle")),
+        department=text(answer.get("department")),
+        location=text(answer.get("location")),
         start_date=start,
-        manager=_first_last(clean_text(answer.get("supervisor"))),
+        manager=_first_last(text(answer.get("supervisor"))),
     )
-    return _merge(hire, found)
+    return merge_hire(hire, found)
 
 
 def hire_from_fields(employee_id: str, fields: Mapping[str, Any], path: tuple[int | str, ...] = ()) -> NewHire:
@@ -274,7 +277,7 @@ def hire_from_fields(employee_id: str, fields: Mapping[str, Any], path: tuple[in
             start = _date(raw)
         except ValueError:
             raise InvalidPayload([FieldProblem(field_path((*path, name)), "expected YYYY-MM-DD", "date")]) from None
-    texts = {k: clean_text(v) for k, (_, v) in values.items() if k != "start_date"}
+    texts = {k: text(v) for k, (_, v) in values.items() if k != "start_date"}
     return NewHire(
         person_id=employee_id,
         first_name=texts.get("preferred_name") or texts.get("first_name"),
@@ -298,19 +301,17 @@ def _event_based(body: Mapping[str, Any]) -> VendorEvent:
         raise InvalidPayload([FieldProblem("type", "must be the event's name", "string_type")])
     kind = _EVENT_KINDS.get(kind_name, EventKind.IGNORED)
     data = body.get("data")
+    timestamp = id_text(body.get("timestamp"))
     if kind is EventKind.IGNORED:
-        return VendorEvent(kind, kind_name, _delivery_id(["event", kind_name, id_text(body.get("timestamp"))]))
+        return VendorEvent(kind, kind_name, parts_digest("bamboohr", ["event", kind_name, timestamp]))
     if not isinstance(data, dict):
         raise InvalidPayload([FieldProblem("data", "required: an object with companyId and employeeId", "missing")])
-    employee_id = _employee_id(data.get("employeeId"), ("data", "employeeId"))
+    employee_id = required_employee_id(data.get("employeeId"), "data.employeeId", _ID_MESSAGE)
     company_id = id_text(data.get("companyId"))
     # No delivery id is documented. What identifies an event-based delivery: its type, company, employee and
     # the body's timestamp (the event's time). The header timestamp is left out: it may change per attempt.
-    delivery = _delivery_id(["event", kind_name, company_id, employee_id, id_text(body.get("timestamp"))])
-    if kind is EventKind.REMOVE:
-        return VendorEvent(kind, kind_name, delivery, person_ids=(employee_id,))
-    ids = {"employeeId": employee_id, **({"companyId": company_id} if company_id else {})}
-    return VendorEvent(kind, kind_name, delivery, hires=(NewHire(person_id=employee_id, external_ids=ids),))
+    delivery = parts_digest("bamboohr", ["event", kind_name, company_id, employee_id, timestamp])
+    return employee_event(kind, kind_name, delivery, employee_id, company_id)
 
 
 def _field_based(body: Mapping[str, Any]) -> tuple[VendorEvent, ...]:
@@ -329,7 +330,7 @@ def _field_based(body: Mapping[str, Any]) -> tuple[VendorEvent, ...]:
             problems.append(FieldProblem(field_path(where), "must be an object", "dict_type"))
             continue
         try:
-            employee_id = _employee_id(item.get("id"), (*where, "id"))
+            employee_id = required_employee_id(item.get("id"), field_path((*where, "id")), _ID_MESSAGE)
         except InvalidPayload as exc:
             problems += exc.problems
             continue
@@ -361,12 +362,12 @@ def _field_based(body: Mapping[str, Any]) -> tuple[VendorEvent, ...]:
         if before is not None and before_kind in (EventKind.HIRE, EventKind.UPDATE):
             # Created then Updated in one POST is still a hire, with the later values on top.
             kind = EventKind.HIRE if EventKind.HIRE in (before_kind, kind) else kind
-            hire = _merge(before, hire)
+            hire = merge_hire(before, hire)
         outcome[employee_id] = (kind, hire)
     if problems:
         raise InvalidPayload(problems)
     # No delivery id is documented: the digest of every (id, action, timestamp) in the POST identifies it.
-    delivery = _delivery_id(identity)
+    delivery = parts_digest("bamboohr", identity)
     events: list[VendorEvent] = []
     for kind in (EventKind.HIRE, EventKind.UPDATE):
         group = tuple(h for k, h in outcome.values() if k is kind and h is not None)
@@ -381,37 +382,7 @@ def _field_based(body: Mapping[str, Any]) -> tuple[VendorEvent, ...]:
     return tuple(events)
 
 
-def _merge(old: NewHire, new: NewHire) -> NewHire:
-    """``old`` with every value ``new`` has (ids and anything BambooHR does not send are kept)."""
-    return replace(
-        old,
-        first_name=pick(new.first_name, old.first_name),
-        last_name=pick(new.last_name, old.last_name),
-        work_email=pick(new.work_email, old.work_email),
-        personal_email=pick(new.personal_email, old.personal_email),
-        role=pick(new.role, old.role),
-        department=pick(new.department, old.department),
-        location=pick(new.location, old.location),
-        start_date=new.start_date if new.start_date is not None else old.start_date,
-        manager=pick(new.manager, old.manager),
-    )
-
-
 # --- helpers -------------------------------------------------------------------------------------------------
-
-
-def _employee_id(value: Any, where: tuple[int | str, ...]) -> str:
-    if value is None or value == "":
-        raise InvalidPayload([FieldProblem(field_path(where), "required: the employee's id", "missing")])
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not _ID.match(text):
-        raise InvalidPayload([FieldProblem(field_path(where), "must be BambooHR's employee id (digits)", "id")])
-    return text
-
-
-def _delivery_id(parts: Iterable[str]) -> str:
-    # The unit separator cannot occur in ids or timestamps, so distinct part lists never collide.
-    return hashlib.sha256("\x1f".join(["bamboohr", *parts]).encode()).hexdigest()
 
 
 def _date(value: Any) -> dt.date | None:

@@ -4,9 +4,10 @@ A delivery goes through an adapter in three steps, the first two pure:
 
 1. ``verify(request, secret, now)``: the vendor's signature over the raw bytes (Lever: over fields of the
    body), before anything else is read. Raises ``SignatureError`` (401, nothing created).
-2. ``parse(request)``: the vendor's JSON -> a ``VendorEvent``: a hire (one or several people), an update
-   of people who may already have a video, a removal, a ping, or something to ignore. Raises
-   ``InvalidPayload`` naming the bad fields (422).
+2. ``parse(request)``: the vendor's JSON -> its ``VendorEvent``s, in order (one for most vendors; a
+   BambooHR field-based POST batches several): a hire (one or several people), an update of people who
+   may already have a video, a removal, a ping, or something to ignore. Raises ``InvalidPayload``
+   naming the bad fields (422).
 3. ``complete(hire, api)``: for webhooks that carry only ids, look the person up through the vendor's API
    (``VendorApiClient``, the I/O edge). Adapters whose webhooks carry everything return ``hire`` as is.
 
@@ -37,7 +38,6 @@ __all__ = [
     "VendorAdapter",
     "VendorApi",
     "VendorEvent",
-    "delivery_events",
     "parse_vendor_date",
 ]
 
@@ -130,8 +130,8 @@ class VendorAdapter(Protocol):
         """Check the vendor's signature; raise ``SignatureError`` with a reason safe to show."""
         ...
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
-        """The delivery's meaning; raise ``InvalidPayload`` naming each bad field."""
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent, ...]:
+        """Every event in the delivery, in order (at least one); raise ``InvalidPayload`` naming each bad field."""
         ...
 
     def needs_lookup(self, hire: NewHire) -> bool:
@@ -145,18 +145,6 @@ class VendorAdapter(Protocol):
     def api_credentials(self, token: str) -> tuple[str, str]:
         """HTTP Basic (user, password) for the API token stored in the source's Secret."""
         ...
-
-
-def delivery_events(adapter: VendorAdapter, request: SignedRequest) -> tuple[VendorEvent, ...]:
-    """Every event in one delivery, in order.
-
-    Most vendors send one event per delivery (``parse``). A BambooHR field-based POST can batch Created,
-    Updated and Deleted employees, so its adapter also has ``parse_events``, which this prefers.
-    """
-    parse_events = getattr(adapter, "parse_events", None)
-    if parse_events is not None:
-        return tuple(parse_events(request))
-    return (adapter.parse(request),)
 
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")

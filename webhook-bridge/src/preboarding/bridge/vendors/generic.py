@@ -29,7 +29,6 @@ from typing import Any
 
 import jmespath
 import jmespath.exceptions
-import pydantic_core
 
 from preboarding.api.sources import GenericMapping, SignatureSpec, Vendor
 from preboarding.bridge.signatures import parse_secret, verify_bearer, verify_signature
@@ -44,6 +43,7 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
+from preboarding.bridge.vendors.payload import DELIVERY_ID, body_digest, load_json
 
 __all__ = ["GenericAdapter"]
 
@@ -66,7 +66,6 @@ TEXT_FIELDS: Mapping[str, str] = {
 EXPRESSION_FIELDS = ("id", *TEXT_FIELDS, "email", "start_date", "event")
 
 _HEX_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII: it may end up in an annotation
 _ACTION = re.compile(r"^[\w.:/-]{1,64}$", re.ASCII)
 
 
@@ -141,22 +140,19 @@ class GenericAdapter:
         if not hmac.compare_digest(expected, digest.lower()):
             raise SignatureError(f"{header} does not match")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         """HIRE of the one person the mapping describes, or IGNORED when ``event`` is not in ``hireEvents``.
 
         Raises ``InvalidPayload`` naming each mapping field that found nothing usable (``mapping.startDate``);
         messages quote the expression, never the payload's values.
         """
-        try:
-            data = pydantic_core.from_json(request.body, allow_inf_nan=False)  # any JSON, not only objects
-        except ValueError:
-            raise InvalidPayload([FieldProblem("body", "is not valid JSON", "json_invalid")]) from None
+        data = load_json(request.body)  # any JSON, not only objects
         delivery_id = self._delivery_id(request)
         # An unreadable event name (an object, say) is no name: not listed in hireEvents, so ignored.
         event = self._text(data, "event", []) if "event" in self._expressions else None
         name = event if event and _ACTION.match(event) else None  # arbitrary names must not flood metrics
         if self.mapping.hire_events and event not in self.mapping.hire_events:
-            return VendorEvent(kind=EventKind.IGNORED, action=name or "unknown", delivery_id=delivery_id)
+            return (VendorEvent(EventKind.IGNORED, name or "unknown", delivery_id),)
 
         problems: list[FieldProblem] = []
         person_id = self._text(data, "id", problems, required=True)
@@ -180,7 +176,7 @@ class GenericAdapter:
             buddy=text["buddy"],
             start_date=start_date,
         )
-        return VendorEvent(kind=EventKind.HIRE, action=name or "generic", delivery_id=delivery_id, hires=(hire,))
+        return (VendorEvent(EventKind.HIRE, name or "generic", delivery_id, hires=(hire,)),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         """Never: a generic source has no API."""
@@ -244,9 +240,9 @@ class GenericAdapter:
         for header in (self.signature.delivery_id_header,
                        "webhook-id" if self.signature.scheme == "standard-webhooks" else None):
             value = request.headers.get(header.lower(), "").strip() if header else ""
-            if _DELIVERY_ID.match(value):
+            if DELIVERY_ID.match(value):
                 return value
-        return "sha256:" + hashlib.sha256(request.body).hexdigest()
+        return body_digest(request.body)
 
 
 def _first(value: Any) -> Any:

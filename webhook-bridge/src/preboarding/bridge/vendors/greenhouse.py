@@ -25,7 +25,7 @@ from preboarding.bridge.vendors.base import (
     VendorApi,
     VendorEvent,
 )
-from preboarding.bridge.vendors.payload import PayloadReader, load_object
+from preboarding.bridge.vendors.payload import DELIVERY_ID, PayloadReader, body_digest, load_object
 
 __all__ = ["ADAPTER", "GreenhouseAdapter"]
 
@@ -57,7 +57,6 @@ REMOVALS: Mapping[str, tuple[str, ...]] = {
 
 
 _HEX_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable ASCII: it may end up in an annotation
 _ACTION = re.compile(r"^[a-z_]{1,64}$")
 
 
@@ -94,7 +93,7 @@ class GreenhouseAdapter:
         if not hmac.compare_digest(expected, digest.strip().lower()):
             raise SignatureError("Signature does not match")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         """``hire_candidate`` -> HIRE, ``ping`` -> PING, ``unhire_candidate``/``delete_candidate`` -> REMOVE."""
         root = load_object(request.body)
         reader = PayloadReader()
@@ -104,14 +103,13 @@ class GreenhouseAdapter:
         delivery_id = _delivery_id(request)
         name = action if _ACTION.match(action) else "unknown"  # an unknown name must not flood metrics
         if action == PING:
-            return VendorEvent(kind=EventKind.PING, action=name, delivery_id=delivery_id)
+            return (VendorEvent(EventKind.PING, name, delivery_id),)
         if action == HIRE:
-            return VendorEvent(kind=EventKind.HIRE, action=name, delivery_id=delivery_id,
-                               hires=(_hire(root, reader),))
+            return (VendorEvent(EventKind.HIRE, name, delivery_id, hires=(_hire(root, reader),)),)
         if action in REMOVALS:
-            person_id = _removed_person(root, REMOVALS[action], reader)
-            return VendorEvent(kind=EventKind.REMOVE, action=name, delivery_id=delivery_id, person_ids=(person_id,))
-        return VendorEvent(kind=EventKind.IGNORED, action=name, delivery_id=delivery_id)
+            person_id = reader.required_ident_at(root, REMOVALS[action])
+            return (VendorEvent(EventKind.REMOVE, name, delivery_id, person_ids=(person_id,)),)
+        return (VendorEvent(EventKind.IGNORED, name, delivery_id),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         """Never: the hire payload is complete (Harvest could add the manager's name; not done yet)."""
@@ -215,19 +213,7 @@ def _hiring_manager(reader: PayloadReader, job: Mapping[str, Any], at: str) -> t
     return name, reader.ident(manager, "user_id", f"{manager_at}.user_id")
 
 
-def _removed_person(root: Mapping[str, Any], path: tuple[str, ...], reader: PayloadReader) -> str:
-    """The candidate id at ``path`` (every level required)."""
-    node: Mapping[str, Any] = root
-    for depth, key in enumerate(path[:-1]):
-        node = reader.object(node, key, ".".join(path[: depth + 1]), required=True)
-    person_id = reader.required_ident(node, path[-1], ".".join(path))
-    reader.raise_problems()
-    return person_id
-
-
 def _delivery_id(request: SignedRequest) -> str:
     """``Greenhouse-Event-ID``, else a digest of the body (what a retry of the same delivery repeats)."""
     event_id = request.headers.get(EVENT_ID_HEADER, "").strip()
-    if _DELIVERY_ID.match(event_id):
-        return event_id
-    return "sha256:" + hashlib.sha256(request.body).hexdigest()
+    return event_id if DELIVERY_ID.match(event_id) else body_digest(request.body)

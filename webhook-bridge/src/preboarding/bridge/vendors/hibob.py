@@ -21,9 +21,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pydantic_core
@@ -41,7 +39,16 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
-from preboarding.bridge.vendors.payload import id_text, pick, text
+from preboarding.bridge.vendors.payload import (
+    SAFE_ID,
+    employee_event,
+    id_text,
+    load_object,
+    merge_hire,
+    parts_digest,
+    required_employee_id,
+    text,
+)
 
 __all__ = ["ADAPTER", "HIBOB_API_URL", "PEOPLE_FIELDS", "HiBobAdapter", "hire_from_people", "is_ping", "sign"]
 
@@ -78,8 +85,8 @@ _EVENT_KINDS: Mapping[str, EventKind] = {
     "employee.left": EventKind.REMOVE,
 }
 
-# Bob's backend ids are long digit strings ("3332883894235038486"); nothing else may reach a URL path.
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Bob's backend ids are long digit strings ("3332883894235038486"); only a SAFE_ID may reach a URL path.
+_ID_MESSAGE = "must be Bob's employee id (digits)"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -98,11 +105,11 @@ def is_ping(body: bytes) -> bool:
     (working-with-webhooks, "Step 2"). Content-Type is not documented, so only the bytes are read."""
     if len(body) > _PING_MAX_BYTES:
         return False
-    text = body.strip()
-    if text == PING_TEXT.encode():
+    stripped = body.strip()
+    if stripped == PING_TEXT.encode():
         return True
     try:
-        data = pydantic_core.from_json(text)
+        data = pydantic_core.from_json(stripped)
     except ValueError:
         return False
     # A JSON string "Ping test" is read as the plain one: "'Ping test' as a String" could be either.
@@ -134,35 +141,26 @@ class HiBobAdapter:
         if not hmac.compare_digest(expected, presented):
             raise SignatureError("Bob-Signature does not match")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         """The delivery's meaning: a hire, an update, a removal, the ping, or ignored."""
         if is_ping(request.body):
-            return VendorEvent(EventKind.PING, "ping")
-        try:
-            body = pydantic_core.from_json(request.body, allow_inf_nan=False)
-        except ValueError:
-            raise InvalidPayload([FieldProblem("body", "is not valid JSON", "json_invalid")]) from None
-        if not isinstance(body, dict):
-            raise InvalidPayload([FieldProblem("body", "must be a JSON object", "dict_type")])
+            return (VendorEvent(EventKind.PING, "ping"),)
+        body = load_object(request.body)
         event = body.get("type")
         if not isinstance(event, str) or not event:
             raise InvalidPayload([FieldProblem("type", "required: the name of Bob's event", "missing")])
         data = body.get("data")
         kind = _EVENT_KINDS.get(event, EventKind.IGNORED)
+        company_id, triggered_at = id_text(body.get("companyId")), id_text(body.get("triggeredAt"))
         if kind is EventKind.IGNORED:
-            return VendorEvent(kind, event, _delivery_id([event, id_text(body.get("companyId")),
-                                                          id_text(body.get("triggeredAt"))]))
+            return (VendorEvent(kind, event, parts_digest("hibob", [event, company_id, triggered_at])),)
         if not isinstance(data, dict):
             raise InvalidPayload([FieldProblem("data", "required: an object with employeeId", "missing")])
-        employee_id = _employee_id(data.get("employeeId"))
-        company_id = id_text(body.get("companyId"))
+        employee_id = required_employee_id(data.get("employeeId"), "data.employeeId", _ID_MESSAGE)
         # No delivery or event id is documented in the v2 envelope (webhook-events-v2). What identifies a
         # delivery: event type, company, employee and triggeredAt (the event's time, no time zone).
-        delivery = _delivery_id([event, company_id, employee_id, id_text(body.get("triggeredAt"))])
-        if kind is EventKind.REMOVE:
-            return VendorEvent(kind, event, delivery, person_ids=(employee_id,))
-        ids = {"employeeId": employee_id, **({"companyId": company_id} if company_id else {})}
-        return VendorEvent(kind, event, delivery, hires=(NewHire(person_id=employee_id, external_ids=ids),))
+        delivery = parts_digest("hibob", [event, company_id, employee_id, triggered_at])
+        return (employee_event(kind, event, delivery, employee_id, company_id),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         """Always: v2 payloads carry only identifiers."""
@@ -177,7 +175,7 @@ class HiBobAdapter:
         right after ``employee.created`` is answered so that Bob redelivers (it retries for up to 3 days);
         this adapter does not sleep.
         """
-        if not _ID.match(hire.person_id):
+        if not SAFE_ID.match(hire.person_id):
             raise ValueError("a HiBob hire's person_id must be the employee id from parse()")
         answer = await api.post(f"people/{hire.person_id}",
                                 json={"fields": list(PEOPLE_FIELDS), "humanReadable": "REPLACE"})
@@ -218,36 +216,23 @@ def hire_from_people(answer: Any, hire: NewHire) -> NewHire:
         raise VendorApiBadAnswer("HiBob's work.startDate is not a date") from None
     reports_to = work.get("reportsTo")
     manager = text(reports_to.get("displayName")) if isinstance(reports_to, dict) else text(reports_to)
-    return replace(
-        hire,
-        name=pick(text(answer.get("displayName")), hire.name),
-        first_name=pick(text(answer.get("firstName")), hire.first_name),
-        last_name=pick(text(answer.get("surname")), hire.last_name),
-        work_email=pick(text(answer.get("email")), hire.work_email),
-        personal_email=pick(text(home.get("privateEmail")), hire.personal_email),
-        role=pick(text(work.get("title")), hire.role),
-        department=pick(text(work.get("department")), hire.department),
-        location=pick(text(work.get("site")), hire.location),
-        start_date=start if start is not None else hire.start_date,
-        manager=pick(manager, hire.manager),
+    found = NewHire(
+        person_id=hire.person_id,
+        name=text(answer.get("displayName")),
+        first_name=text(answer.get("firstName")),
+        last_name=text(answer.get("surname")),
+        work_email=text(answer.get("email")),
+        personal_email=text(home.get("privateEmail")),
+        role=text(work.get("title")),
+        department=text(work.get("department")),
+        location=text(work.get("site")),
+        start_date=start,
+        manager=manager,
     )
+    return merge_hire(hire, found)
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
-
-
-def _employee_id(value: Any) -> str:
-    if value is None or value == "":
-        raise InvalidPayload([FieldProblem("data.employeeId", "required: the employee's id", "missing")])
-    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    if not isinstance(text, str) or not _ID.match(text):
-        raise InvalidPayload([FieldProblem("data.employeeId", "must be Bob's employee id (digits)", "id")])
-    return text
-
-
-def _delivery_id(parts: Iterable[str]) -> str:
-    # The unit separator cannot occur in ids or timestamps, so distinct part lists never collide.
-    return hashlib.sha256("\x1f".join(["hibob", *parts]).encode()).hexdigest()
 
 
 def _object(value: Any) -> Mapping[str, Any]:

@@ -41,7 +41,7 @@ from preboarding.bridge.vendors.base import (
     VendorEvent,
     parse_vendor_date,
 )
-from preboarding.bridge.vendors.payload import load_object, text
+from preboarding.bridge.vendors.payload import DELIVERY_ID, load_object, text
 
 __all__ = [
     "ADAPTER",
@@ -72,8 +72,6 @@ MAX_AHEAD_SECONDS = 300
 
 # Lever ids are UUIDs; anything else must not reach a URL path (the body is not authenticated).
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-# Printable ASCII, as for a Standard Webhooks id: the delivery id ends up in an annotation.
-_DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,256}$")
 # Offer statuses, best first (docs, Offers: draft, approval-sent, approved, sent, sent-manually, opened,
 # denied, signed). "signed" is the accepted offer; a denied one never describes the hire.
 _OFFER_PREFERENCE = ("signed", "sent-manually", "opened", "sent", "approved", "approval-sent", "draft")
@@ -128,7 +126,7 @@ class LeverAdapter:
         if sent > now + MAX_AHEAD_SECONDS:
             raise SignatureError("triggeredAt is more than 5 minutes in the future")
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         """The delivery's meaning: a hire, a ping (candidateHired with empty data), a removal, or ignored."""
         body = load_object(request.body)
         event = body.get("event")
@@ -144,25 +142,25 @@ class LeverAdapter:
         if event == HIRED:
             if not data:
                 # The test POST is candidateHired with "data": {} and no id (docs, "Our test POST request").
-                return VendorEvent(EventKind.PING, event, delivery_id)
+                return (VendorEvent(EventKind.PING, event, delivery_id),)
             # The child fields of candidateHired's data are hidden in the docs; opportunityId, candidateId
             # (deprecated, = opportunity id) and contactId are those of the documented candidateStageChange
             # example, and open-source receivers read data.opportunityId (inferred).
             opportunity_id, contact_id = _ids(data, "opportunityId", "contactId")
             hire = NewHire(person_id=contact_id,
                            external_ids={"opportunityId": opportunity_id, "contactId": contact_id})
-            return VendorEvent(EventKind.HIRE, event, delivery_id, hires=(hire,))
+            return (VendorEvent(EventKind.HIRE, event, delivery_id, hires=(hire,)),)
 
         # Lever has no unhire or offer-rescinded event; deletion and leaving a (hired) archive state are
         # the closest (docs, Webhooks: candidateDeleted, candidateArchiveChange). These act on the body's
         # ids, which the signature does not cover (module docstring: no step to confirm them via the API).
         if event == DELETED:
             (contact_id,) = _ids(data, "contactId")
-            return VendorEvent(EventKind.REMOVE, event, delivery_id, person_ids=(contact_id,))
+            return (VendorEvent(EventKind.REMOVE, event, delivery_id, person_ids=(contact_id,)),)
         if event == ARCHIVE_CHANGE and _leaves_archive(data):
             (contact_id,) = _ids(data, "contactId")
-            return VendorEvent(EventKind.REMOVE, event, delivery_id, person_ids=(contact_id,))
-        return VendorEvent(EventKind.IGNORED, event, delivery_id)
+            return (VendorEvent(EventKind.REMOVE, event, delivery_id, person_ids=(contact_id,)),)
+        return (VendorEvent(EventKind.IGNORED, event, delivery_id),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         """Always: the webhook carries only ids, and those are not covered by Lever's signature."""
@@ -301,7 +299,7 @@ def _delivery_id(body: Mapping[str, Any]) -> str | None:
         value = body.get(key)
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not _DELIVERY_ID.match(value):
+        if not isinstance(value, str) or not DELIVERY_ID.match(value):
             raise InvalidPayload([FieldProblem(key, "must be 1-256 printable ASCII characters", "string_pattern")])
         return value
     return None

@@ -2,29 +2,49 @@
 
 ``load_object`` parses with pydantic's bounded parser; ``PayloadReader`` reads fields by name and
 collects every bad one as a ``FieldProblem`` (its path and kind, never its value), so one answer names
-all of them.
+all of them. ``merge_hire`` lays a vendor's later answer over a hire; the digests make a delivery id for
+vendors that send none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
 
 import pydantic_core
 
 from preboarding.bridge.intake import FieldProblem, InvalidPayload
-from preboarding.bridge.vendors.base import parse_vendor_date
+from preboarding.bridge.vendors.base import EventKind, NewHire, VendorEvent, parse_vendor_date
 
 DATE_MESSAGE = "not a valid date: expected YYYY-MM-DD or MM/DD/YYYY"
+
+# A vendor's delivery id as sent: printable ASCII, since it ends up in an annotation.
+DELIVERY_ID = re.compile(r"^[\x21-\x7e]{1,256}$")
+# An id that reaches a URL path of the vendor's API: nothing that could change the path.
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# What a vendor's later answer may fill in or correct; the ids and the native payload's lists stay as they were.
+_MERGED_FIELDS = tuple(f.name for f in dataclasses.fields(NewHire)
+                       if f.name not in ("person_id", "tech_stack", "schedule", "external_ids"))
+
+T = TypeVar("T")
+
+
+def load_json(body: bytes, hint: str = "") -> Any:
+    """The body as any JSON value; ``InvalidPayload`` on ``body`` if it is not JSON. ``hint``: how to fix it."""
+    try:
+        return pydantic_core.from_json(body, allow_inf_nan=False)
+    except ValueError:
+        raise InvalidPayload([FieldProblem("body", f"is not valid JSON{hint}", "json_invalid")]) from None
 
 
 def load_object(body: bytes, hint: str = "") -> dict[str, Any]:
     """The body as a JSON object; ``InvalidPayload`` on ``body`` otherwise. ``hint``: how to fix it."""
-    try:
-        data = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        raise InvalidPayload([FieldProblem("body", f"is not valid JSON{hint}", "json_invalid")]) from None
+    data = load_json(body, hint)
     if not isinstance(data, dict):
         raise InvalidPayload([FieldProblem("body", "must be a JSON object", "dict_type")])
     return data
@@ -40,9 +60,47 @@ def id_text(value: Any) -> str:
     return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
 
 
-def pick(new: str | None, old: str | None) -> str | None:
+def pick(new: T | None, old: T | None) -> T | None:
     """The newer value where there is one: an update that omits a field keeps the old one."""
     return new if new is not None else old
+
+
+def merge_hire(old: NewHire, new: NewHire) -> NewHire:
+    """``old`` with every value ``new`` has; ``old``'s person id, external ids, tech stack and schedule are kept."""
+    merged: dict[str, Any] = {name: pick(getattr(new, name), getattr(old, name)) for name in _MERGED_FIELDS}
+    return dataclasses.replace(old, **merged)
+
+
+def required_employee_id(value: Any, path: str, invalid: str) -> str:
+    """A required employee id (a string or an integer) that is safe in a URL path (``SAFE_ID``).
+
+    Raises ``InvalidPayload`` on ``path``: missing, or ``invalid`` (which says what the vendor's ids look like).
+    """
+    if value is None or value == "":
+        raise InvalidPayload([FieldProblem(path, "required: the employee's id", "missing")])
+    found = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(found, str) or not SAFE_ID.match(found):
+        raise InvalidPayload([FieldProblem(path, invalid, "id")])
+    return found
+
+
+def employee_event(kind: EventKind, action: str, delivery_id: str, employee_id: str, company_id: str) -> VendorEvent:
+    """For HRIS webhooks that carry only ids: a REMOVE of the employee, or a HIRE/UPDATE of them to look up."""
+    if kind is EventKind.REMOVE:
+        return VendorEvent(kind, action, delivery_id, person_ids=(employee_id,))
+    ids = {"employeeId": employee_id, **({"companyId": company_id} if company_id else {})}
+    return VendorEvent(kind, action, delivery_id, hires=(NewHire(person_id=employee_id, external_ids=ids),))
+
+
+def body_digest(body: bytes) -> str:
+    """``sha256:<hex>`` of the raw body: the delivery id when the vendor sends none (a retry repeats the body)."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def parts_digest(vendor: str, parts: Iterable[str]) -> str:
+    """Hex SHA-256 of what identifies a delivery, for vendors whose retries may differ in bytes."""
+    # The unit separator cannot occur in ids or timestamps, so distinct part lists never collide.
+    return hashlib.sha256("\x1f".join([vendor, *parts]).encode()).hexdigest()
 
 
 class _Absent(dict[str, Any]):
@@ -57,12 +115,10 @@ class PayloadReader:
 
     Absent and null optional fields are simply missing; a wrong type is a problem. Readers of objects return
     the empty ``ABSENT`` when there is none, so reading goes on and every problem is reported once.
-    ``id_message`` says what ids the vendor sends (its wrong-type message).
     """
 
-    def __init__(self, id_message: str = "expected an integer or a string") -> None:
+    def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
-        self.id_message = id_message
 
     def problem(self, path: str, message: str, kind: str) -> None:
         self.problems.append(FieldProblem(field=path, message=message, type=kind))
@@ -117,7 +173,7 @@ class PayloadReader:
         if isinstance(value, str) and value.strip():
             return value.strip()
         if value is not None and not isinstance(value, str):
-            self.problem(path, self.id_message, "int_type" if "integer" in self.id_message else "string_type")
+            self.problem(path, "expected an integer or a string", "int_type")
         elif required and not isinstance(parent, _Absent):
             self.problem(path, "Field required", "missing")
         return None
@@ -125,6 +181,15 @@ class PayloadReader:
     def required_ident(self, parent: Mapping[str, Any], key: str, path: str) -> str:
         """An id that must be there; ``""`` only together with a problem (``raise_problems`` then raises)."""
         return self.ident(parent, key, path, required=True) or ""
+
+    def required_ident_at(self, root: Mapping[str, Any], path: tuple[str, ...]) -> str:
+        """The id at ``path`` (``("data", "candidate", "id")``), every level required; raises at once if it is bad."""
+        node: Mapping[str, Any] = root
+        for depth, key in enumerate(path[:-1]):
+            node = self.object(node, key, ".".join(path[: depth + 1]), required=True)
+        found = self.required_ident(node, path[-1], ".".join(path))
+        self.raise_problems()
+        return found
 
     def date(self, parent: Mapping[str, Any], key: str, path: str, message: str = DATE_MESSAGE) -> dt.date | None:
         try:

@@ -41,13 +41,13 @@ class StandardAdapter:
             raise SignatureError(f"the source's secret is not a Standard Webhooks secret ({exc})") from None
         verify_signature(request.headers, request.body, [key], now)
 
-    def parse(self, request: SignedRequest) -> VendorEvent:
+    def parse(self, request: SignedRequest) -> tuple[VendorEvent]:
         try:
             parsed = parse_new_hire(request.body, profile_implied=True)
         except InvalidJson as exc:
             raise InvalidPayload([FieldProblem("body", str(exc), "json_invalid")]) from None
-        return VendorEvent(EventKind.HIRE, "new_hire", delivery_id=request.headers.get("webhook-id"),
-                           hires=(payload_hire(parsed.payload),))
+        return (VendorEvent(EventKind.HIRE, "new_hire", delivery_id=request.headers.get("webhook-id"),
+                            hires=(payload_hire(parsed.payload),)),)
 
     def needs_lookup(self, hire: NewHire) -> bool:
         return False
