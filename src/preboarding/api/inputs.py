@@ -37,12 +37,21 @@ def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
         Stage.AUDIO: (s.get("voices"), spec.employee.language),
         Stage.SLIDES: (employee, company),
         Stage.COMPOSE: (),
-        Stage.NOTIFY: (employee["email"], employee["name"], company, s.get("delivery")),
+        Stage.NOTIFY: (employee["email"], employee["name"], company, _what_is_sent(s.get("delivery"))),
     }
     hashes: dict[Stage, str] = {}
     for stage in STAGES:  # dependency order
         hashes[stage] = _digest(stage.value, own[stage], [hashes[d] for d in STAGE_DEPENDENCIES[stage]])
     return hashes
+
+
+# When the email goes out is not what it says: moving the send time must not send a second one.
+_SCHEDULING = ("sendAt", "daysBeforeStart")
+
+
+def _what_is_sent(delivery: dict[str, Any] | None) -> dict[str, Any] | None:
+    kept = {k: v for k, v in (delivery or {}).items() if k not in _SCHEDULING}
+    return kept or None
 
 
 def input_document(

@@ -44,7 +44,9 @@ DEFAULT_LINK_EXPIRY_HOURS = 168
 DEFAULT_LINK_VALID_DAYS = 30
 
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
-StageState = Literal["Pending", "Waiting", "Running", "Succeeded", "Failed", "Skipped"]
+StageState = Literal["Pending", "Waiting", "Scheduled", "Running", "Succeeded", "Failed", "Skipped"]
+DeliveryState = Literal["Scheduled", "Sent", "Delivered", "Opened", "Bounced", "Dropped", "Failed"]
+DaysBeforeStart = Annotated[int, Field(ge=0, le=365)]
 Tone = Literal["warm", "professional", "playful"]
 DEFAULT_TONE: Tone = "warm"
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -133,6 +135,17 @@ class Delivery(ApiModel):
     send_email: bool = Field(
         default=True, description="Email the new hire a link to the video when it is ready."
     )
+    send_at: dt.datetime | None = Field(
+        default=None,
+        description="Send the email at this time (RFC 3339; without an offset, UTC) instead of daysBeforeStart. "
+        "The video is rendered at once either way; a time already past sends when the video is ready.",
+    )
+    days_before_start: DaysBeforeStart | None = Field(
+        default=None,
+        description="Send the email this many days before the start date (at the operator's send time of day, "
+        "09:00 UTC by default); unset: the operator's default (PREBOARDING_DAYS_BEFORE_START, 7). If the start "
+        "date is closer than that, the email goes when the video is ready.",
+    )
     link_valid_days: LinkValidDays = Field(
         default=DEFAULT_LINK_VALID_DAYS,
         description="The emailed watch link works until this many days after the start date (1-365).",
@@ -218,7 +231,8 @@ class StageStatus(ApiModel):
     name: Stage = Field(description="Stage name: script, audio, slides, compose or notify.")
     state: StageState = Field(
         default="Pending",
-        description="Pending, Waiting (for capacity), Running, Succeeded, Failed or Skipped.",
+        description="Pending, Waiting (for capacity), Scheduled (notify: the email waits for its send time), "
+        "Running, Succeeded, Failed or Skipped.",
     )
     job_name: str | None = Field(default=None, description="Name of the Job of the current attempt.")
     run: int = Field(
@@ -235,14 +249,31 @@ class StageStatus(ApiModel):
 
 
 class DeliveryStatus(ApiModel):
-    """What the new hire did with the video: written by the bridge's watch page, never by the operator."""
+    """The welcome email and the new hire's views.
 
+    The operator writes state (Scheduled, Sent, Failed), scheduledAt, sentAt and messageId; the bridge writes
+    what it hears: Opened, firstViewedAt and views from the watch page, Delivered, Bounced and Dropped from the
+    mail provider's events. A state never moves backwards (``preboarding.api.delivery.advance``).
+    """
+
+    state: DeliveryState | None = Field(
+        default=None, description="Scheduled, Sent, Delivered, Opened, Bounced, Dropped or Failed."
+    )
+    scheduled_at: dt.datetime | None = Field(default=None, description="When the email is (or was) due.")
+    sent_at: dt.datetime | None = Field(default=None, description="When the mail provider accepted the email.")
+    message_id: Annotated[str, StringConstraints(max_length=998)] | None = Field(
+        default=None, description="The accepted message's id (SMTP Message-ID or SendGrid's X-Message-Id)."
+    )
+    last_event_at: dt.datetime | None = Field(
+        default=None, description="When the mail provider last reported on the email (SendGrid's Event Webhook)."
+    )
+    sends: int = Field(default=0, ge=0, description="Emails sent for this video (a resend adds one).")
     first_viewed_at: dt.datetime | None = Field(default=None, description="When the watch page was first opened.")
     views: int = Field(default=0, ge=0, description="How often the watch page was opened (no IP, no user agent).")
 
 
 class OnboardingVideoStatus(ApiModel):
-    """Observed state: the operator writes all of it but ``delivery`` (the bridge's)."""
+    """Observed state: the operator writes all of it but parts of ``delivery`` (see DeliveryStatus)."""
 
     phase: Phase = Field(default="Pending", description="Pending, Running, Succeeded or Failed.")
     stage: Stage | None = Field(default=None, description="The stage running now, or the one that failed.")
@@ -272,5 +303,5 @@ class OnboardingVideoStatus(ApiModel):
         default=None, ge=0, description="metadata.generation the status reflects."
     )
     delivery: DeliveryStatus | None = Field(
-        default=None, description="The new hire's side: first view and view count (written by the bridge)."
+        default=None, description="The welcome email's delivery and the new hire's views."
     )

@@ -78,3 +78,7 @@ def test_video_renders_and_mails_through_real_stages(  # type: ignore[no-untyped
     [msg] = mails_to(ground.mail_dir, email)
     with urllib.request.urlopen(video_link(msg), timeout=10) as response:
         assert response.read() == video.read_bytes()
+    # The accepted message is recorded: the SMTP server's copy has the Message-ID the status names.
+    delivery = status["delivery"]
+    assert (delivery["state"], delivery["sends"], delivery["messageId"]) == ("Sent", 1, msg["Message-ID"])
+    assert re.search(r"\bSent\b", wide)

@@ -84,7 +84,7 @@ def test_names_printer_columns_and_subresources() -> None:
     assert version["subresources"] == {"status": {}}
     columns = [(c["name"], c.get("priority", 0)) for c in version["additionalPrinterColumns"]]
     assert columns == [("Employee", 0), ("Phase", 0), ("Stage", 0), ("Progress", 0), ("Age", 0),
-                       ("Message", 1), ("Video", 1)]
+                       ("Message", 1), ("Delivery", 1), ("Send-At", 1), ("Video", 1)]
 
 
 def test_optional_collapses_and_null_defaults_are_dropped() -> None:

@@ -279,3 +279,91 @@ def test_status_validates_against_the_crd_models(stage: Stage) -> None:
     dumped = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert OnboardingVideoStatus.model_validate(dumped) == status
     assert any(r["name"] == stage.value for r in dumped["stages"])
+
+
+# -- a held email: notify waits for its send time ------------------------------------------------------------
+
+
+def _rendered(spec: OnboardingVideoSpec, send_at: dt.datetime | None) -> tuple[Plan, list[JobObservation]]:
+    """Run every stage but notify to success; the last plan is the one made with all four finished."""
+    status, jobs = OnboardingVideoStatus(), []
+    for _ in range(5):
+        plan = plan_video(VIDEO, spec, status, jobs, free_slots=10, retry_token=None, now=NOW, send_at=send_at)
+        status = plan.status
+        jobs += [_job(c) for c in plan.create if c.stage is not Stage.NOTIFY]
+    return plan, jobs
+
+
+def test_an_email_due_later_is_held_after_rendering_with_a_wake_up_time() -> None:
+    due = NOW + dt.timedelta(days=3)
+    plan, _ = _rendered(_spec(), due)
+    assert plan.create == [] and plan.wake_at == due
+    assert _states(plan.status)["notify"] == "Scheduled"
+    assert plan.status.phase == "Running" and plan.status.stage == Stage.NOTIFY and plan.status.progress == "4/5"
+    assert plan.status.message == "The video is ready; the email is scheduled for 2026-11-27T12:00:00Z."
+    notify = next(c for c in plan.status.conditions if c.type == "NotifyReady")
+    assert (notify.status, notify.reason) == ("False", "Scheduled")
+    assert plan.status.delivery is not None
+    assert (plan.status.delivery.state, plan.status.delivery.scheduled_at) == ("Scheduled", due)
+
+
+def test_a_held_email_posts_one_scheduled_event() -> None:
+    due = NOW + dt.timedelta(days=3)
+    spec, status, jobs, reasons = _spec(), OnboardingVideoStatus(), [], []
+    for _ in range(6):
+        plan = plan_video(VIDEO, spec, status, jobs, free_slots=10, retry_token=None, now=NOW, send_at=due)
+        status, reasons = plan.status, reasons + [e.reason for e in plan.events]
+        jobs += [_job(c) for c in plan.create]
+    assert reasons.count("EmailScheduled") == 1
+    event = next(e for e in plan_video(VIDEO, spec, OnboardingVideoStatus(stages=[r for r in status.stages
+                                                                                  if r.name is not Stage.NOTIFY]),
+                                       jobs, free_slots=10, retry_token=None, now=NOW, send_at=due).events
+                 if e.reason == "EmailScheduled")
+    assert event.message == "The video is ready; the email to the new hire is scheduled for 2026-11-27T12:00:00Z"
+
+
+def test_the_held_email_is_sent_once_due_and_counted_as_sent() -> None:
+    due = NOW + dt.timedelta(days=3)
+    plan, jobs = _rendered(_spec(), due)
+    later = plan_video(VIDEO, _spec(), plan.status, jobs, free_slots=10, retry_token=None, now=due, send_at=due)
+    assert [c.stage for c in later.create] == [Stage.NOTIFY] and later.wake_at is None
+    assert later.status.delivery is not None and later.status.delivery.state == "Scheduled"
+    done = plan_video(VIDEO, _spec(), later.status, [*jobs, _job(later.create[0])], free_slots=10,
+                      retry_token=None, now=due, send_at=due)
+    assert done.status.phase == "Succeeded" and done.status.delivery is not None
+    assert (done.status.delivery.state, done.status.delivery.sends) == ("Sent", 1)
+    assert done.status.delivery.sent_at == NOW + dt.timedelta(seconds=3)  # the Job's finish time
+    # Seen again (a resync, a restart): still one email.
+    again = plan_video(VIDEO, _spec(), done.status, [*jobs, _job(later.create[0])], free_slots=10,
+                       retry_token=None, now=due + dt.timedelta(hours=1), send_at=due)
+    assert again.create == [] and again.status.delivery is not None and again.status.delivery.sends == 1
+
+
+def test_a_send_time_already_past_sends_when_ready() -> None:
+    plan, _ = _rendered(_spec(), NOW - dt.timedelta(days=1))
+    assert [c.stage for c in plan.create] == [Stage.NOTIFY] and plan.wake_at is None
+
+
+def test_moving_the_send_time_moves_the_wake_up_and_reruns_nothing() -> None:
+    plan, jobs = _rendered(_spec(), NOW + dt.timedelta(days=3))
+    moved = plan_video(VIDEO, _spec(), plan.status, jobs, free_slots=10, retry_token=None, now=NOW,
+                       send_at=NOW + dt.timedelta(days=1))
+    assert moved.create == [] and moved.wake_at == NOW + dt.timedelta(days=1)
+    assert moved.status.delivery is not None and moved.status.delivery.scheduled_at == NOW + dt.timedelta(days=1)
+
+
+def test_the_send_time_is_not_what_the_email_says_so_it_changes_no_digest() -> None:
+    from preboarding.api.models import Delivery
+
+    spec = _spec()
+    held = spec.model_copy(update={"delivery": Delivery(days_before_start=3,
+                                                        send_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))})
+    assert stage_inputs_hashes(held) == stage_inputs_hashes(spec)
+
+
+def test_a_failed_notify_marks_the_delivery_failed() -> None:
+    plan, jobs = _rendered(_spec(), None)
+    failed = plan_video(VIDEO, _spec(), plan.status, [*jobs, _job(plan.create[0], "Failed", permanent=True)],
+                        free_slots=10, retry_token=None, now=NOW)
+    assert failed.status.phase == "Failed" and failed.status.delivery is not None
+    assert failed.status.delivery.state == "Failed"

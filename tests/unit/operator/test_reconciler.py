@@ -288,5 +288,20 @@ def test_the_status_patch_never_touches_the_bridges_delivery_counts() -> None:
     from preboarding.api.models import DeliveryStatus, OnboardingVideoStatus
     from preboarding.operator.reconciler import _status_patch
 
-    patch = _status_patch(OnboardingVideoStatus(phase="Succeeded", delivery=DeliveryStatus(views=3)))
+    read = OnboardingVideoStatus(phase="Running", delivery=DeliveryStatus(views=3, state="Opened"))
+    patch = _status_patch(OnboardingVideoStatus(phase="Succeeded", delivery=DeliveryStatus(views=3, state="Opened")),
+                          read)
     assert "delivery" not in patch and patch["phase"] == "Succeeded" and patch["stage"] is None
+
+
+def test_the_status_patch_carries_only_the_delivery_fields_the_plan_changed() -> None:
+    from preboarding.api.models import DeliveryStatus, OnboardingVideoStatus
+    from preboarding.operator.reconciler import _status_patch
+
+    at = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
+    read = OnboardingVideoStatus(delivery=DeliveryStatus(state="Scheduled", scheduled_at=at, views=2,
+                                                         message_id="<old@x>"))
+    planned = OnboardingVideoStatus(delivery=DeliveryStatus(state="Sent", scheduled_at=at, sent_at=at, views=2,
+                                                            sends=1, message_id=None))
+    assert _status_patch(planned, read)["delivery"] == {"state": "Sent", "sentAt": "2027-01-04T09:00:00Z",
+                                                         "sends": 1, "messageId": None}

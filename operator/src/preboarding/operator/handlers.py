@@ -6,6 +6,9 @@ covers videos waiting for capacity and anything a missed event left behind.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +31,8 @@ JOB_LABELS: Mapping[str, Any] = {labels.MANAGED_BY: labels.OPERATOR, api.LABEL_S
 RESYNC_SECONDS = 30.0
 _CLEANUP_RETRY_SECONDS = 15
 _WAKE_PER_FINISHED_JOB = 3
+# A held email's daemon looks again at least this often (a clock jump, a missed change): no API call unless due.
+_SCHEDULE_RECHECK_SECONDS = 3600.0
 # The memo key under which ``preboarding operator`` hands its validated settings to ``kopf.run``.
 MEMO_SETTINGS = "operator_settings"
 
@@ -159,14 +164,54 @@ async def job_changed(body: kopf.Body, namespace: str | None, name: str, video_j
             await _reconcile(namespace, waiting, video_jobs, active_jobs, logger)
 
 
+def _email_scheduled(status: Mapping[str, Any], **_: Any) -> bool:
+    """The notify stage waits for the email's send time (everything else is done)."""
+    return any(isinstance(s, Mapping) and s.get("name") == "notify" and s.get("state") == "Scheduled"
+               for s in status.get("stages") or [])
+
+
 @kopf.timer(  # type: ignore[arg-type]  # index kwargs
     *OV, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, idle=RESYNC_SECONDS,
-    when=lambda status, **_: status.get("phase") not in ("Succeeded", "Failed"),
+    when=lambda status, **kw: status.get("phase") not in ("Succeeded", "Failed") and not _email_scheduled(status),
 )
 async def resync(namespace: str | None, name: str, video_jobs: VideoJobs, active_jobs: NamesByNamespace,
                  logger: kopf.Logger, **_: Any) -> None:
     """Safety net for unfinished videos: capacity freed elsewhere, or an event that was missed."""
     await _reconcile(_namespaced(namespace), name, video_jobs, active_jobs, logger)
+
+
+@kopf.daemon(*OV, when=_email_scheduled, cancellation_timeout=1.0)  # type: ignore[arg-type]  # index kwargs
+async def scheduled_email(namespace: str | None, name: str, body: kopf.Body, stopped: kopf.DaemonStopped,
+                          video_jobs: VideoJobs, active_jobs: NamesByNamespace, logger: kopf.Logger,
+                          **_: Any) -> None:
+    """A video whose email is held: sleep until it is due, then reconcile (which creates the notify Job).
+
+    One sleeping task per held video, no API traffic while it waits. A moved send time (HR moved the start
+    date, someone set sendAt) wakes it early through ``WakeUps``; kopf stops it once the email is no longer
+    Scheduled, and starts it again for every held video after an operator restart.
+    """
+    namespace = _namespaced(namespace)
+    wakeups = runtime().reconciler.wakeups
+    while not stopped:
+        moved = wakeups.moved(namespace, name)
+        due = wakeups.due(namespace, name) or _scheduled_at(body)
+        wait = (due - dt.datetime.now(dt.UTC)).total_seconds() if due is not None else _SCHEDULE_RECHECK_SECONDS
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), timeout=min(wait, _SCHEDULE_RECHECK_SECONDS))
+            continue
+        logger.info("the email is due: reconciling")
+        await _reconcile(namespace, name, video_jobs, active_jobs, logger)
+        # Sent (or rescheduled): kopf stops this daemon when the status says so; until then, not in a loop.
+        await stopped.wait(RESYNC_SECONDS)
+
+
+def _scheduled_at(body: kopf.Body) -> dt.datetime | None:
+    raw = ((body.get("status") or {}).get("delivery") or {}).get("scheduledAt")
+    try:
+        return dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        return None
 
 
 @kopf.on.delete(*OV)

@@ -11,10 +11,12 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from preboarding.api import delivery as deliveries
 from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.layout import VIDEO_KEY, video_prefix
 from preboarding.api.models import (
     Condition,
+    DeliveryStatus,
     OnboardingVideoSpec,
     OnboardingVideoStatus,
     StageStatus,
@@ -46,6 +48,7 @@ class EventKind(enum.Enum):
     STAGE_SUCCEEDED = "StageSucceeded"
     STAGE_FAILED = "StageFailed"
     WAITING_FOR_CAPACITY = "WaitingForCapacity"
+    EMAIL_SCHEDULED = "EmailScheduled"
 
 
 class FailureReason(enum.Enum):
@@ -73,6 +76,7 @@ class StageEvent:
     duration_seconds: float | None = None  # StageSucceeded, when start and finish are known
     failure: FailureReason | None = None  # StageFailed
     failure_message: str | None = None  # StageFailed: the stage's message ("<failure description>: <why>")
+    scheduled_for: dt.datetime | None = None  # EmailScheduled: when the email is due
 
     def __post_init__(self) -> None:
         if self.kind is EventKind.STAGE_FAILED and self.failure is None:
@@ -99,6 +103,9 @@ class StageEvent:
             return f"Stage {stage} succeeded{took}"
         if self.kind is EventKind.STAGE_FAILED:
             return f"Stage {stage} failed: {self.failure_message}"
+        if self.kind is EventKind.EMAIL_SCHEDULED:
+            due = deliveries.iso(self.scheduled_for) if self.scheduled_for else "later"
+            return f"The video is ready; the email to the new hire is scheduled for {due}"
         return f"Stage {stage} waits for a Job slot"
 
 
@@ -107,6 +114,7 @@ class Plan:
     status: OnboardingVideoStatus
     create: list[CreateJob] = field(default_factory=list)
     events: list[StageEvent] = field(default_factory=list)
+    wake_at: dt.datetime | None = None  # the email is held until then: reconcile again at that time
 
 
 def plan_video(
@@ -118,8 +126,13 @@ def plan_video(
     free_slots: int,
     retry_token: str | None,
     now: dt.datetime,
+    send_at: dt.datetime | None = None,
 ) -> Plan:
-    """Decide the next status and the Jobs to create for one video."""
+    """Decide the next status and the Jobs to create for one video.
+
+    ``send_at``: when the email is due (``preboarding.api.delivery.send_time``); until then the notify stage
+    is ``Scheduled`` and ``Plan.wake_at`` says when to look again. None or a time past: send when ready.
+    """
     hashes = stage_inputs_hashes(spec)
     planned = planned_stages(spec)
     old = {r.name: r for r in status.stages}
@@ -172,6 +185,10 @@ def plan_video(
             pass  # failed for these inputs and this run; waits for the retry annotation
         elif not deps_ok:
             rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Pending")
+        elif stage is Stage.NOTIFY and send_at is not None and now < send_at:
+            rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Scheduled",
+                              message=f"the email is scheduled for {deliveries.iso(send_at)}")
+            plan.wake_at = send_at
         elif free_slots > 0:
             free_slots -= 1
             plan.create.append(CreateJob(stage=stage, inputs_hash=h, run=run, name=name))
@@ -184,8 +201,31 @@ def plan_video(
 
     new_status.stages = [records[s] for s in STAGES]
     _summarize(video, spec, new_status, planned, now)
-    plan.events = stage_events(old, records, failures)
+    plan.events = stage_events(old, records, failures, send_at)
+    if Stage.NOTIFY in planned:
+        new_status.delivery = _delivery(status.delivery, records[Stage.NOTIFY], old.get(Stage.NOTIFY), send_at)
     return plan
+
+
+def _delivery(current: DeliveryStatus | None, notify: StageStatus, before: StageStatus | None,
+              send_at: dt.datetime | None) -> DeliveryStatus:
+    """The operator's part of ``status.delivery``: Scheduled while held, Sent once per email, Failed.
+
+    A notify record that turns Succeeded is a new email (the first, a resend or a re-render's): it is Sent
+    again and counted; what the bridge heard about an earlier email (Opened, Bounced) is replaced.
+    """
+    out = current.model_copy(deep=True) if current is not None else DeliveryStatus()
+    same_run = before is not None and before.inputs_hash == notify.inputs_hash and before.run == notify.run
+    if notify.state == "Scheduled":
+        out.scheduled_at = send_at
+        if out.state in (None, "Scheduled") or not same_run:
+            out.state = "Scheduled"
+    elif notify.state == "Succeeded" and not (same_run and before is not None and before.state == "Succeeded"):
+        out.state, out.sent_at, out.message_id = "Sent", notify.finished_at, None
+        out.sends += 1
+    elif notify.state == "Failed":
+        out.state = deliveries.advance(out.state, "Failed")
+    return out
 
 
 def _summarize(video: VideoRef, spec: OnboardingVideoSpec, st: OnboardingVideoStatus,
@@ -198,6 +238,7 @@ def _summarize(video: VideoRef, spec: OnboardingVideoSpec, st: OnboardingVideoSt
     failed = [s for s in planned if recs[s].state == "Failed"]
     running = [s for s in planned if recs[s].state == "Running"]
     waiting = [s for s in planned if recs[s].state == "Waiting"]
+    scheduled = [s for s in planned if recs[s].state == "Scheduled"]
     if recs[Stage.COMPOSE].state == "Succeeded":
         st.video_key = st.storage_prefix + VIDEO_KEY
     if failed:
@@ -214,6 +255,10 @@ def _summarize(video: VideoRef, spec: OnboardingVideoSpec, st: OnboardingVideoSt
         st.phase, st.stage = "Running", running[0]
         st.message = "Rendering: " + ", ".join(s.value for s in running) + "."
         summary = ("Unknown", "Rendering", st.message)
+    elif scheduled:
+        st.phase, st.stage = "Running", scheduled[0]
+        st.message = f"The video is ready; {recs[scheduled[0]].message}."
+        summary = ("Unknown", "Scheduled", st.message)
     elif waiting:
         st.phase, st.stage = "Pending", waiting[0]
         st.message = f"Waiting for a free Job slot to start {waiting[0].value}."
@@ -242,6 +287,7 @@ def _stage_condition(rec: StageStatus) -> tuple[str, str, str]:
         "Failed": ("False", "StageFailed", rec.message or f"{rec.name.value} failed"),
         "Running": ("False", "StageRunning", f"{rec.name.value} is running in Job {rec.job_name}"),
         "Waiting": ("False", "WaitingForCapacity", rec.message or "waiting for capacity"),
+        "Scheduled": ("False", "Scheduled", rec.message or f"{rec.name.value} waits for its send time"),
     }.get(rec.state, ("False", "WaitingForDependencies", f"{rec.name.value} waits for earlier stages"))
 
 
@@ -257,7 +303,7 @@ def _condition(st: OnboardingVideoStatus, type_: str, status: str, reason: str, 
 
 
 def stage_events(old: dict[Stage, StageStatus], new: dict[Stage, StageStatus],
-                 failures: dict[Stage, FailureReason]) -> list[StageEvent]:
+                 failures: dict[Stage, FailureReason], send_at: dt.datetime | None = None) -> list[StageEvent]:
     """Events for stage transitions. ``failures``: why each stage whose current Job failed did so."""
     events = []
     for stage in STAGES:
@@ -274,6 +320,8 @@ def stage_events(old: dict[Stage, StageStatus], new: dict[Stage, StageStatus],
             # status is the same run in the same state, skipped above), so ``failures`` names it.
             events.append(StageEvent(EventKind.STAGE_FAILED, stage, failure=failures[stage],
                                      failure_message=after.message))
+        elif after.state == "Scheduled":
+            events.append(StageEvent(EventKind.EMAIL_SCHEDULED, stage, scheduled_for=send_at))
         elif after.state == "Waiting" and (before is None or before.state != "Waiting"):
             events.append(StageEvent(EventKind.WAITING_FOR_CAPACITY, stage))
     return events

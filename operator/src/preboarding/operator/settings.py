@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from preboarding.storage import StoreSettings
@@ -53,6 +56,17 @@ class OperatorSettings(BaseSettings):
     job_active_deadline_seconds: int = Field(default=900, ge=30)
     job_ttl_seconds: int = Field(default=3600, ge=0)
     max_running_jobs_per_namespace: int = Field(default=10, ge=1)
+    days_before_start: int | None = Field(
+        default=7, ge=0, le=365,
+        description="Default lead time of the email for videos whose spec.delivery sets neither sendAt nor "
+        "daysBeforeStart; empty or \"none\": send as soon as the video is ready.",
+    )
+    send_time_utc: dt.time = Field(default=dt.time(9, 0), description="Time of day (UTC) a held email is sent.")
     resources: StageResources = Field(default_factory=StageResources)
     store: StoreSettings = Field(default_factory=StoreSettings)
     pod_name: str | None = Field(default=None, description="This replica's pod name (the downward API).")
+
+    @field_validator("days_before_start", mode="before")
+    @classmethod
+    def _none_when_empty(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
