@@ -20,6 +20,10 @@ DELIVERY_STATES: tuple[DeliveryState, ...] = get_args(DeliveryState)
 _RANK: dict[str, int] = {"Scheduled": 0, "Sent": 1, "Delivered": 2, "Bounced": 3, "Dropped": 3, "Failed": 3,
                          "Opened": 4}
 
+# The custom argument the notify stage puts on a SendGrid message; SendGrid repeats it on each of that message's
+# events, which is how the bridge finds the video (never by address).
+MAIL_VIDEO_ARG = "preboarding_video_uid"
+
 DEFAULT_DAYS_BEFORE_START = 7
 DEFAULT_SEND_TIME = dt.time(9, 0)
 

@@ -215,7 +215,8 @@ def notify_record(work: VideoWork) -> dict[str, Any]:
 
 
 def test_notify_sends_once_and_records_the_message(sendgrid_server: SendGridServer, tmp_path: Path) -> None:
-    work = composed_video(tmp_path, new_hire(), sendgrid_settings(sendgrid_server, admin_email=ADMIN))
+    work = composed_video(tmp_path, new_hire(), sendgrid_settings(sendgrid_server, admin_email=ADMIN,
+                                                                  video_uid="0b8f6a52-uid"))
     link = work.store.presigned_get_url(PREFIX + VIDEO_KEY, dt.timedelta(hours=1))
 
     record = run_stage(Stage.NOTIFY, work).record
@@ -226,6 +227,8 @@ def test_notify_sends_once_and_records_the_message(sendgrid_server: SendGridServ
     assert record.state == "Succeeded"
     assert record.provider == "sendgrid"
     assert record.usage["messageId"] == message.message_id
+    # SendGrid repeats the custom arg on every event of this message: how the bridge finds the video.
+    assert message.payload["custom_args"] == {"preboarding_video_uid": "0b8f6a52-uid"}
     # A retried Job for the same inputs emails nobody twice.
     assert run_stage(Stage.NOTIFY, work).skipped is True
     assert len(sendgrid_server.requests) == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Protocol
 
+from preboarding.api.delivery import MAIL_VIDEO_ARG
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.renderer.dates import spoken_date
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
@@ -33,10 +34,11 @@ class Email:
     text: str
     html: str
     to_name: str = ""
+    video_uid: str | None = None  # the OnboardingVideo's uid: SendGrid's events name it (custom arg)
 
 
 def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.datetime, sender: str,
-                        thumbnail: str | None = None) -> Email:
+                        thumbnail: str | None = None, video_uid: str | None = None) -> Email:
     """The new hire's email: plain text and HTML, personalized, in the company's colour.
 
     ``thumbnail`` is a link to the video's first frame, shown in the HTML part as a picture that opens
@@ -68,7 +70,8 @@ def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.dat
                    ' width="536" alt="Your welcome video" style="display:block;width:100%;height:auto;'
                    'border-radius:6px;border:0;"></a></p>\n')
     html_body = WELCOME_HTML.substitute(escaped, accent=p.accent, on_accent=p.on_accent, thumbnail=picture)
-    return Email(sender=sender, to=str(e.email), to_name=e.name, subject=subject, text=text, html=html_body)
+    return Email(sender=sender, to=str(e.email), to_name=e.name, subject=subject, text=text, html=html_body,
+                 video_uid=video_uid)
 
 
 def build_admin_email(spec: OnboardingVideoSpec, admin: str, sender: str, problem: str, link: str) -> Email:
@@ -161,13 +164,15 @@ class SendGridSender:
 
     def send(self, email: Email) -> str:
         from python_http_client import exceptions as hexc
-        from sendgrid.helpers.mail import Content, From, Mail, To
+        from sendgrid.helpers.mail import Content, CustomArg, From, Mail, To
 
         name, address = parseaddr(email.sender)
         mail = Mail(from_email=From(address, name or None), to_emails=To(email.to, email.to_name or None),
                     subject=email.subject)
         mail.add_content(Content("text/plain", email.text))
         mail.add_content(Content("text/html", email.html))
+        if email.video_uid:
+            mail.custom_arg = CustomArg(MAIL_VIDEO_ARG, email.video_uid)
         try:
             response = self._client.send(mail)
         except hexc.HTTPError as exc:

@@ -240,7 +240,7 @@ def run_notify(work: VideoWork) -> Outcome:
         thumbnail = (work.store.presigned_get_url(work.key(THUMBNAIL_KEY), expiry)
                      if work.store.exists(work.key(THUMBNAIL_KEY)) else None)
     sender = work.sender or mail.make_sender(settings)
-    email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from, thumbnail)
+    email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from, thumbnail, settings.video_uid)
     try:
         message_id = sender.send(email)
     except PermanentFailure as exc:

@@ -149,7 +149,8 @@ def test_views_are_counted_in_status_and_the_first_one_kept(watch_bridge: Bridge
     assert watch_bridge.client.get(f"/watch/{token}").status_code == 200
     first = watch_bridge.repository.objects[name]["status"]["delivery"]
     assert first["views"] == 1 and first["firstViewedAt"].endswith("Z")
-    assert set(first) == {"views", "firstViewedAt"}  # nothing about the visitor
+    assert set(first) == {"views", "firstViewedAt", "state"}  # nothing about the visitor
+    assert first["state"] == "Opened"
     assert watch_bridge.client.get(f"/watch/{token}").status_code == 200
     again = watch_bridge.repository.objects[name]["status"]["delivery"]
     assert (again["views"], again["firstViewedAt"]) == (2, first["firstViewedAt"])

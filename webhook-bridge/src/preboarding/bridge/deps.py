@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from preboarding.api.watch import WatchKeys
 from preboarding.bridge.errors import ApiError
 from preboarding.bridge.job_status import JobLinks
+from preboarding.bridge.mail_events import MailEventKey
 from preboarding.bridge.metrics import BridgeMetrics
 from preboarding.bridge.ratelimit import TokenBucketLimiter
 from preboarding.bridge.repository import VideoRepository
@@ -60,6 +61,7 @@ class BridgeState:
     started_at: float = field(init=False)
     watch_keys: WatchKeys | None = field(init=False)
     videos_by_uid: VideoFinder = field(init=False)
+    mail_event_key: MailEventKey | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = TokenBucketLimiter(self.settings.rate_limit_per_minute, self.settings.rate_limit_burst)
@@ -69,6 +71,8 @@ class BridgeState:
         keys = self.settings.watch_keys
         self.watch_keys = WatchKeys.parse(keys.get_secret_value()) if keys else None
         self.videos_by_uid = VideoFinder(self.deps.repository)
+        key = self.settings.sendgrid_event_key
+        self.mail_event_key = MailEventKey.parse(key) if key else None
 
 
 async def get_state(request: Request) -> BridgeState:

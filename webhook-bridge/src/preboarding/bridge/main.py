@@ -19,7 +19,7 @@ from preboarding.bridge.deps import BridgeDeps, BridgeState
 from preboarding.bridge.errors import install_error_handlers
 from preboarding.bridge.metrics import MetricsMiddleware
 from preboarding.bridge.repository import RepositoryError
-from preboarding.bridge.routes import dev_output, jobs, meta, sources, videos, watch, webhooks
+from preboarding.bridge.routes import dev_output, jobs, mail_events, meta, sources, videos, watch, webhooks
 from preboarding.bridge.settings import BridgeSettings
 from preboarding.bridge.source_repository import SourceRepository
 from preboarding.bridge.sources import refresh_readiness
@@ -96,6 +96,7 @@ def create_app(settings: BridgeSettings, deps: BridgeDeps | None = None) -> Fast
     app.include_router(jobs.router)
     app.include_router(videos.router)
     app.include_router(watch.router)
+    app.include_router(mail_events.router)
     if settings.dev_output_enabled:
         app.include_router(dev_output.router)
     _document_payload(app)

@@ -35,6 +35,11 @@ class BridgeMetrics:
             "preboarding_bridge_webhook_rejections_total", "Rejected webhook deliveries by reason",
             ["reason"], registry=self.registry,
         )
+        self.mail_events = Counter(
+            "preboarding_bridge_mail_events_total",
+            "SendGrid events received, by event (unmatched: no preboarding_video_uid custom arg)",
+            ["event"], registry=self.registry,
+        )
         for outcome in WEBHOOK_OUTCOMES:
             self.webhooks.labels(outcome)
         self.outcomes: Tally[str] = Tally()
@@ -44,6 +49,13 @@ class BridgeMetrics:
         self.outcomes[outcome] += 1
         if reason:
             self.rejections.labels(reason).inc()
+
+
+    def mail_event(self, kind: str) -> None:
+        # SendGrid's event names are a fixed set; anything else is one label, so the series stay bounded.
+        known = {"processed", "dropped", "delivered", "deferred", "bounce", "open", "click", "spamreport",
+                 "unsubscribe", "group_unsubscribe", "group_resubscribe", "unmatched"}
+        self.mail_events.labels(kind if kind in known else "other").inc()
 
 
 class MetricsMiddleware:

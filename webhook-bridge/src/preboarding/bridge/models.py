@@ -66,6 +66,15 @@ class SourceDeliveryAnswer(BaseModel):
     jobs: list[SourceJob] = Field(default_factory=list, description="The videos it concerned.")
 
 
+class MailEventsAnswer(BaseModel):
+    """What the bridge did with a batch of SendGrid events."""
+
+    received: int = Field(description="Events in the batch.")
+    applied: int = Field(description="Events recorded in a video's status.delivery.")
+    unknown_video: int = Field(description="Events naming a video that no longer exists (or is not ours).")
+    ignored: int = Field(description="Events without our custom arg (mail not sent by Preboarding).")
+
+
 class StageTiming(BaseModel):
     name: str
     state: StageState

@@ -65,6 +65,10 @@ class BridgeSettings(BaseSettings):
         default=None, description="Signing keys of the new hires' watch links, id:secret[,id:secret...] (the "
         "first signs, all verify; shared with the renderer). Unset: GET /watch/* is 404.",
     )
+    sendgrid_event_key: str | None = Field(
+        default=None, description="The verification key of SendGrid's signed Event Webhook (base64 DER, as the "
+        "SendGrid UI shows it). Unset: POST /webhooks/sendgrid/events is 404.",
+    )
     hr_contact: str | None = Field(
         default=None, max_length=200,
         description="Whom a new hire with a dead link should ask (an address), unless the profile names one.",
@@ -94,6 +98,16 @@ class BridgeSettings(BaseSettings):
         if value is not None:
             WatchKeys.parse(value.get_secret_value())  # WatchKeyError is a ValueError; it quotes no secret
         return value
+
+    @field_validator("sendgrid_event_key")
+    @classmethod
+    def _sendgrid_event_key_parses(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            from preboarding.bridge.mail_events import MailEventKey
+
+            MailEventKey.parse(value)  # a ValueError that never quotes the key
+            return value
+        return None
 
     @field_validator("namespace")
     @classmethod

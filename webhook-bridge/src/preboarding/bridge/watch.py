@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from preboarding.api.models import OnboardingVideoSpec
-from preboarding.bridge.repository import Conflict, NotFound, RepositoryError, VideoRepository
+from preboarding.bridge.repository import VideoRepository
 from preboarding.renderer.dates import spoken_date
 
 SPEAKERS = {"alex": "Alex", "jordan": "Jordan"}
 MAX_LIST_PAGES = 100
-VIEW_WRITE_ATTEMPTS = 3
 
 
 @dataclass
@@ -57,38 +56,6 @@ class VideoFinder:
             if not token:
                 break
         return None
-
-
-def counted_view(status: dict[str, Any] | None, now: dt.datetime) -> dict[str, Any]:
-    """``status.delivery`` after one more view: the first view's time is kept, the count goes up."""
-    delivery = dict((status or {}).get("delivery") or {})
-    views = delivery.get("views")
-    delivery["views"] = (views if isinstance(views, int) and views >= 0 else 0) + 1
-    delivery.setdefault("firstViewedAt", now.isoformat(timespec="seconds").replace("+00:00", "Z"))
-    return delivery
-
-
-async def record_view(repository: VideoRepository, video: dict[str, Any], now: dt.datetime) -> bool:
-    """Count one view in ``status.delivery`` (resourceVersion-guarded, so none is lost to a race).
-
-    Nothing about the visitor is stored. A view that cannot be written is logged by the caller and
-    the page is served all the same: counting must never keep the new hire from the video.
-    """
-    name = video["metadata"]["name"]
-    for _ in range(VIEW_WRITE_ATTEMPTS):
-        ops = [{"op": "replace", "path": "/metadata/resourceVersion", "value": video["metadata"]["resourceVersion"]},
-               {"op": "add", "path": "/status/delivery", "value": counted_view(video.get("status"), now)}]
-        try:
-            await repository.patch_status(name, ops)
-            return True
-        except Conflict:
-            fresh = await repository.get(name)
-            if fresh is None or fresh["metadata"].get("uid") != video["metadata"].get("uid"):
-                return False
-            video = fresh
-        except (NotFound, RepositoryError):
-            return False
-    return False
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from preboarding.api.layout import CAPTIONS_KEY, SCRIPT_KEY, THUMBNAIL_KEY, VIDEO_KEY
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.watch import ExpiredToken, InvalidToken, WatchClaim, verify
+from preboarding.bridge.delivery_status import counted_view, update_delivery
 from preboarding.bridge.deps import BridgeState, StateDep, StoreDep, call_store, rate_limit
 from preboarding.bridge.job_status import status_of
-from preboarding.bridge.watch import expired_message, record_view, watch_page
+from preboarding.bridge.repository import RepositoryError
+from preboarding.bridge.watch import expired_message, watch_page
 from preboarding.storage import ObjectNotFound
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,11 @@ async def watch(token: str, request: Request, state: StateDep, store: StoreDep) 
         script = json.loads(raw)
     except (ObjectNotFound, ValueError):
         script = None  # the page still plays the video; the transcript is what is missing
-    if not await record_view(state.deps.repository, video, dt.datetime.now(dt.UTC)):
-        log.warning("video %s: the view could not be counted", video["metadata"]["name"])
+    try:  # counting must never keep the new hire from the video
+        await update_delivery(state.deps.repository, video,
+                              lambda delivery: counted_view(delivery, dt.datetime.now(dt.UTC)))
+    except RepositoryError as exc:
+        log.warning("video %s: the view could not be counted (%s)", video["metadata"]["name"], type(exc).__name__)
     nonce = secrets.token_urlsafe(16)
     page = watch_page(spec, script if isinstance(script, dict) else None, f"/watch/{token}")
     html = _TEMPLATES.get_template("watch.html").render(page=page, nonce=nonce)
