@@ -29,6 +29,8 @@ LABEL_VIDEO = f"{GROUP}/video"
 LABEL_STAGE = f"{GROUP}/stage"
 LABEL_EMPLOYEE_ID = f"{GROUP}/employee-id"
 ANNOTATION_RETRY = f"{GROUP}/retry"
+# A new value sends the welcome email again with a fresh link (at most one email per MIN_EMAIL_INTERVAL).
+ANNOTATION_RESEND = f"{GROUP}/resend"
 ANNOTATION_WEBHOOK_ID = f"{GROUP}/webhook-id"
 # The last few delivery ids applied (newest first): an older delivery redelivered late is still a duplicate.
 ANNOTATION_RECENT_WEBHOOK_IDS = f"{GROUP}/recent-webhook-ids"
@@ -46,6 +48,7 @@ from preboarding.api.stages import STAGES, Stage  # noqa: E402
 __all__ = [
     "ANNOTATION_PAYLOAD_HASH",
     "ANNOTATION_RECENT_WEBHOOK_IDS",
+    "ANNOTATION_RESEND",
     "ANNOTATION_RETRY",
     "ANNOTATION_WEBHOOK_ID",
     "API_VERSION",

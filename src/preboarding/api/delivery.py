@@ -24,6 +24,10 @@ _RANK: dict[str, int] = {"Scheduled": 0, "Sent": 1, "Delivered": 2, "Bounced": 3
 # events, which is how the bridge finds the video (never by address).
 MAIL_VIDEO_ARG = "preboarding_video_uid"
 
+# No new email to the same new hire sooner than this after the last one (a resend, a re-render): a stuck
+# button or a loop annotating the video cannot flood an inbox.
+MIN_EMAIL_INTERVAL = dt.timedelta(minutes=5)
+
 DEFAULT_DAYS_BEFORE_START = 7
 DEFAULT_SEND_TIME = dt.time(9, 0)
 

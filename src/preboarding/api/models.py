@@ -299,6 +299,10 @@ class OnboardingVideoStatus(ApiModel):
         default=None,
         description="Last value of the preboarding.dev/retry annotation the operator acted on.",
     )
+    observed_resend: str | None = Field(
+        default=None,
+        description="Last value of the preboarding.dev/resend annotation the operator acted on.",
+    )
     observed_generation: int | None = Field(
         default=None, ge=0, description="metadata.generation the status reflects."
     )

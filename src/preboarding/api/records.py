@@ -32,6 +32,7 @@ class StageRecord(ApiModel):
     stage: Stage
     state: RecordState
     inputs_hash: str = Field(description="Digest of the spec fields the stage read (preboarding.api.inputs).")
+    run: int = Field(default=1, ge=1, description="The operator's run of the stage (a retry or a resend adds one).")
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     duration_seconds: float | None = None

@@ -101,3 +101,26 @@ def test_a_moved_start_date_moves_the_send_time_and_an_earlier_one_wakes_the_wai
     [job] = _notify_jobs(kube_api, namespace)
     assert job.metadata.creation_timestamp >= send_at
     assert done["status"]["delivery"]["state"] == "Sent"
+
+
+def test_the_resend_annotation_sends_again_once_and_not_sooner_than_the_interval(  # type: ignore[no-untyped-def]
+        kube_api, namespace, operator_factory, kubelet_factory):
+    operator_factory(PREBOARDING_MIN_EMAIL_INTERVAL_SECONDS="8")
+    kubelet = kubelet_factory(_ok)
+    _create(kube_api, example_video(namespace))
+    first = wait_for(kube_api, namespace, "welcome-priya", lambda s: s.get("phase") == "Succeeded")["status"]
+    sent_at = _parse(first["delivery"]["sentAt"])
+
+    objects = k8s.CustomObjectsApi(kube_api)
+    objects.patch_namespaced_custom_object(api.GROUP, api.VERSION, namespace, api.PLURAL, "welcome-priya",
+                                           {"metadata": {"annotations": {api.ANNOTATION_RESEND: "lost-it-1"}}})
+    done = wait_for(kube_api, namespace, "welcome-priya",
+                    lambda s: s.get("phase") == "Succeeded" and (s.get("delivery") or {}).get("sends") == 2)
+    jobs = sorted(_notify_jobs(kube_api, namespace), key=lambda j: j.metadata.creation_timestamp)
+    assert [j.metadata.annotations["preboarding.dev/run"] for j in jobs] == ["1", "2"]
+    assert jobs[1].metadata.creation_timestamp >= sent_at + dt.timedelta(seconds=8)  # held for the interval
+    assert jobs[1].spec.template.spec.containers[0].args[-2:] == ["--run", "2"]
+    assert done["status"]["observedResend"] == "lost-it-1"
+    time.sleep(2)  # the same value seen again (resync, restart) sends nothing more
+    assert len(_notify_jobs(kube_api, namespace)) == 2
+    assert Counter(stage for stage, _, _ in kubelet.ran)["notify"] == 2

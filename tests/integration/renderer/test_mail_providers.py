@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -232,6 +233,16 @@ def test_notify_sends_once_and_records_the_message(sendgrid_server: SendGridServ
     # A retried Job for the same inputs emails nobody twice.
     assert run_stage(Stage.NOTIFY, work).skipped is True
     assert len(sendgrid_server.requests) == 1
+
+
+def test_a_resend_run_emails_again_once(sendgrid_server: SendGridServer, tmp_path: Path) -> None:
+    work = composed_video(tmp_path, new_hire(), sendgrid_settings(sendgrid_server))
+    assert run_stage(Stage.NOTIFY, work).skipped is False
+    resend = dataclasses.replace(work, run=2)  # the operator's run 2 of notify (preboarding.dev/resend)
+    again = run_stage(Stage.NOTIFY, resend)
+    assert again.skipped is False and again.record.run == 2
+    assert run_stage(Stage.NOTIFY, resend).skipped is True  # a retried pod of that Job: no third email
+    assert len(sendgrid_server.messages) == 2
 
 
 def test_the_admin_is_told_when_the_new_hire_cannot_be_emailed(

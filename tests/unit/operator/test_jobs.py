@@ -22,7 +22,7 @@ def test_job_runs_the_stage_locked_down() -> None:
     manifest = job()
     pod = manifest["spec"]["template"]["spec"]
     c = container(manifest)
-    assert c["args"] == ["stage", "audio", "--video", "hr/welcome-priya", "--uid", "uid-1"]
+    assert c["args"] == ["stage", "audio", "--video", "hr/welcome-priya", "--uid", "uid-1", "--run", "1"]
     assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from preboarding.api.delivery import MIN_EMAIL_INTERVAL
 from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.models import OnboardingVideoSpec, OnboardingVideoStatus
 from preboarding.api.payload import NewHirePayload, payload_to_spec
@@ -178,8 +179,48 @@ def test_spec_change_reruns_only_stages_whose_inputs_changed() -> None:
 def test_link_expiry_change_reruns_only_notify() -> None:
     status, jobs = _run_to_completion(_spec())
     changed = _spec(delivery=_spec().delivery.model_copy(update={"link_expiry_hours": 24}))
-    plan = _step(changed, status, jobs)
+    # The new email waits until MIN_EMAIL_INTERVAL after the last one, then only notify runs.
+    held = _step(changed, status, jobs)
+    assert held.create == [] and _states(held.status)["notify"] == "Scheduled"
+    assert held.wake_at == NOW + dt.timedelta(seconds=3) + MIN_EMAIL_INTERVAL
+    plan = plan_video(VIDEO, changed, held.status, jobs, free_slots=10, retry_token=None, now=held.wake_at)
     assert [c.stage for c in plan.create] == [Stage.NOTIFY]
+
+
+# -- a resend: the email again, with a fresh link ------------------------------------------------------------
+
+
+def _resend(status: OnboardingVideoStatus, jobs: list[JobObservation], token: str | None,
+            now: dt.datetime) -> Plan:
+    return plan_video(VIDEO, _spec(), status, jobs, free_slots=10, retry_token=None, now=now, resend_token=token)
+
+
+def test_a_resend_runs_notify_again_once_per_new_annotation_value() -> None:
+    status, jobs = _run_to_completion(_spec())
+    later = NOW + dt.timedelta(hours=1)
+    plan = _resend(status, jobs, "r1", later)
+    [again] = plan.create
+    assert again.stage is Stage.NOTIFY and again.run == 2 and plan.status.observed_resend == "r1"
+    done = _resend(plan.status, [*jobs, _job(again)], "r1", later)
+    assert done.create == [] and done.status.phase == "Succeeded"
+    assert done.status.delivery is not None and done.status.delivery.sends == 2
+    # The same value again does nothing; a new one sends once more.
+    assert _resend(done.status, [*jobs, _job(again)], "r1", later).create == []
+    assert [c.run for c in _resend(done.status, [*jobs, _job(again)], "r2", later).create] == [3]
+
+
+def test_a_resend_right_after_an_email_waits_for_the_minimum_interval() -> None:
+    status, jobs = _run_to_completion(_spec())
+    plan = _resend(status, jobs, "r1", NOW + dt.timedelta(minutes=1))
+    assert plan.create == [] and _states(plan.status)["notify"] == "Scheduled"
+    assert plan.wake_at == NOW + dt.timedelta(seconds=3) + MIN_EMAIL_INTERVAL
+    due = _resend(plan.status, jobs, "r1", plan.wake_at)
+    assert [(c.stage, c.run) for c in due.create] == [(Stage.NOTIFY, 2)]
+
+
+def test_a_resend_of_a_video_still_rendering_is_not_queued() -> None:
+    plan = _resend(OnboardingVideoStatus(), [], "r1", NOW)
+    assert [c.stage for c in plan.create] == [Stage.SCRIPT] and plan.status.observed_resend == "r1"
 
 
 def test_finished_stage_is_kept_after_its_job_is_gone() -> None:

@@ -85,7 +85,7 @@ def build_stage_job(
                 "name": CONTAINER,
                 "image": settings.renderer_image,
                 "imagePullPolicy": settings.image_pull_policy,
-                "args": ["stage", stage.value, "--video", f"{namespace}/{video}", "--uid", uid],
+                "args": ["stage", stage.value, "--video", f"{namespace}/{video}", "--uid", uid, "--run", str(run)],
                 "env": env,
                 "envFrom": env_from,
                 "resources": {

@@ -127,11 +127,15 @@ def plan_video(
     retry_token: str | None,
     now: dt.datetime,
     send_at: dt.datetime | None = None,
+    resend_token: str | None = None,
+    min_email_interval: dt.timedelta = deliveries.MIN_EMAIL_INTERVAL,
 ) -> Plan:
     """Decide the next status and the Jobs to create for one video.
 
     ``send_at``: when the email is due (``preboarding.api.delivery.send_time``); until then the notify stage
     is ``Scheduled`` and ``Plan.wake_at`` says when to look again. None or a time past: send when ready.
+    ``resend_token``: the resend annotation; a new value sends the email again (a new notify run). No
+    email goes out sooner than ``min_email_interval`` after the last one: it is held until then.
     """
     hashes = stage_inputs_hashes(spec)
     planned = planned_stages(spec)
@@ -143,6 +147,12 @@ def plan_video(
     retry = retry_token is not None and retry_token != status.observed_retry
     if retry:
         new_status.observed_retry = retry_token
+    resend = resend_token is not None and resend_token != status.observed_resend
+    if resend:
+        new_status.observed_resend = resend_token
+    last_sent = status.delivery.sent_at if status.delivery is not None else None
+    hold = max((t for t in (send_at, last_sent and last_sent + min_email_interval) if t is not None),
+               default=None)
 
     by_name = {j.name: j for j in jobs}
     records: dict[Stage, StageStatus] = {}
@@ -157,6 +167,8 @@ def plan_video(
         run = prev.run if prev and prev.inputs_hash == h else 1
         if retry and prev and prev.state == "Failed" and prev.inputs_hash == h:
             run += 1
+        if resend and stage is Stage.NOTIFY and prev and prev.state == "Succeeded" and prev.inputs_hash == h:
+            run += 1  # the email again, with a fresh link
         rec = StageStatus(name=stage, run=run, inputs_hash=h)
         if prev and prev.inputs_hash == h and prev.run == run:
             rec = prev.model_copy(deep=True)
@@ -185,10 +197,10 @@ def plan_video(
             pass  # failed for these inputs and this run; waits for the retry annotation
         elif not deps_ok:
             rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Pending")
-        elif stage is Stage.NOTIFY and send_at is not None and now < send_at:
+        elif stage is Stage.NOTIFY and hold is not None and now < hold:
             rec = StageStatus(name=stage, run=run, inputs_hash=h, state="Scheduled",
-                              message=f"the email is scheduled for {deliveries.iso(send_at)}")
-            plan.wake_at = send_at
+                              message=f"the email is scheduled for {deliveries.iso(hold)}")
+            plan.wake_at = hold
         elif free_slots > 0:
             free_slots -= 1
             plan.create.append(CreateJob(stage=stage, inputs_hash=h, run=run, name=name))
@@ -201,9 +213,9 @@ def plan_video(
 
     new_status.stages = [records[s] for s in STAGES]
     _summarize(video, spec, new_status, planned, now)
-    plan.events = stage_events(old, records, failures, send_at)
+    plan.events = stage_events(old, records, failures, plan.wake_at)
     if Stage.NOTIFY in planned:
-        new_status.delivery = _delivery(status.delivery, records[Stage.NOTIFY], old.get(Stage.NOTIFY), send_at)
+        new_status.delivery = _delivery(status.delivery, records[Stage.NOTIFY], old.get(Stage.NOTIFY), plan.wake_at)
     return plan
 
 

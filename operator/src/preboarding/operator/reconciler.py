@@ -74,14 +74,16 @@ class Reconciler:
             except ValidationError as exc:
                 await self._invalid_spec(body, status, exc)
                 return "Failed"
-            retry = (meta.get("annotations") or {}).get(api.ANNOTATION_RETRY)
+            annotations = meta.get("annotations") or {}
+            retry, resend = annotations.get(api.ANNOTATION_RETRY), annotations.get(api.ANNOTATION_RESEND)
             due = send_time(spec.delivery, spec.employee.start_date, default_days=self.settings.days_before_start,
                             time_of_day=self.settings.send_time_utc)
             async with self._namespace_locks[namespace]:
                 free = self.settings.max_running_jobs_per_namespace - self._active(namespace, active(namespace))
                 plan = plan_video(video, spec, status, list(jobs(namespace, name)), free_slots=max(0, free),
                                   retry_token=retry, now=dt.datetime.now(dt.UTC).replace(microsecond=0),
-                                  send_at=due)
+                                  send_at=due, resend_token=resend,
+                                  min_email_interval=dt.timedelta(seconds=self.settings.min_email_interval_seconds))
                 if plan.create:
                     await asyncio.to_thread(self._write_input, video, body)
                     if namespace not in self._service_accounts:

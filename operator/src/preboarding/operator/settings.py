@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from preboarding.api.delivery import MIN_EMAIL_INTERVAL
 from preboarding.storage import StoreSettings
 
 
@@ -62,6 +63,10 @@ class OperatorSettings(BaseSettings):
         "daysBeforeStart; empty or \"none\": send as soon as the video is ready.",
     )
     send_time_utc: dt.time = Field(default=dt.time(9, 0), description="Time of day (UTC) a held email is sent.")
+    min_email_interval_seconds: int = Field(
+        default=int(MIN_EMAIL_INTERVAL.total_seconds()), ge=0, le=86400,
+        description="No new email to a new hire sooner than this after the last one (a resend, a re-render).",
+    )
     resources: StageResources = Field(default_factory=StageResources)
     store: StoreSettings = Field(default_factory=StoreSettings)
     pod_name: str | None = Field(default=None, description="This replica's pod name (the downward API).")

@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     stage.add_argument("name", choices=[s.value for s in STAGES], help="the stage to run")
     stage.add_argument("--video", required=True, metavar="NAMESPACE/NAME", help="the OnboardingVideo")
     stage.add_argument("--uid", help="its metadata.uid (default: $PREBOARDING_VIDEO_UID)")
+    stage.add_argument("--run", type=int, default=1, help="the operator's run of the stage (a retry or resend: 2+)")
     stage.set_defaults(handler=_stage)
 
     render = subparsers.add_parser("render", help="render a video from an HR payload locally, no cluster needed")
@@ -75,7 +76,7 @@ def _stage(args: argparse.Namespace) -> int:
     try:
         store = S3Store(StoreSettings())
         with tempfile.TemporaryDirectory(prefix=f"preboarding-{args.name}-") as tmp:
-            work = VideoWork(store, prefix, load_spec(store, prefix), settings, Path(tmp))
+            work = VideoWork(store, prefix, load_spec(store, prefix), settings, Path(tmp), run=max(1, args.run))
             run = run_stage(Stage(args.name), work)
     except StageError as exc:
         return _fail(f"{args.name}: {exc.reason}: {exc}", exc.exit_code)

@@ -61,6 +61,7 @@ class VideoWork:
     settings: RendererSettings
     workdir: Path
     sender: mail.Sender | None = None  # None: the configured mail provider
+    run: int = 1  # the operator's run of the stage: a record of an earlier run does not count as done
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -303,7 +304,7 @@ def run_stage(stage: Stage, work: VideoWork) -> StageRun:
     """Run one stage unless it already ran for these inputs; write and return its record."""
     hashes = stage_inputs_hashes(work.spec)
     previous = read_record(work, stage)
-    if previous is not None and is_done(work, previous, hashes[stage]):
+    if previous is not None and previous.run >= work.run and is_done(work, previous, hashes[stage]):
         log.info("stage %s already done for these inputs; nothing to do", stage.value)
         return StageRun(previous, skipped=True)
     for dependency in STAGE_DEPENDENCIES[stage]:
@@ -311,7 +312,7 @@ def run_stage(stage: Stage, work: VideoWork) -> StageRun:
             raise PermanentFailure(f"stage {dependency.value} has not finished for the current spec",
                                    reason="UpstreamNotReady")
     wall0, cpu0 = time.perf_counter(), _cpu_seconds()
-    record = StageRecord(stage=stage, state="Failed", inputs_hash=hashes[stage], started_at=_now())
+    record = StageRecord(stage=stage, state="Failed", inputs_hash=hashes[stage], run=work.run, started_at=_now())
     try:
         outcome = STAGE_FUNCTIONS[stage](work)
     except StageError as exc:

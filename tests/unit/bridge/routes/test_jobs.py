@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -178,3 +179,34 @@ def test_reads_can_be_opened_for_trusted_networks(bridge_factory: Callable[..., 
     bridge = bridge_factory(reads_require_auth=False)
     job_id = new_job(bridge)
     assert bridge.client.get(f"/jobs/{job_id}/status").status_code == 200
+
+
+def _sent(bridge: Bridge, seconds_ago: float) -> dict[str, Any]:
+    at = dt.datetime.fromtimestamp(bridge.clock() - seconds_ago, dt.UTC)
+    return {"phase": "Succeeded", "progress": "5/5",
+            "delivery": {"state": "Sent", "sends": 1, "sentAt": at.isoformat().replace("+00:00", "Z")}}
+
+
+def test_resend_sets_a_new_annotation_value(bridge: Bridge) -> None:
+    job_id = new_job(bridge, status=_sent(bridge, 3600))
+    assert bridge.client.post(f"/jobs/{job_id}/resend").status_code == 401
+    first = bridge.client.post(f"/jobs/{job_id}/resend", headers=bridge.bearer())
+    assert first.status_code == 202 and first.json()["status"] == "resending"
+    value1 = bridge.repository.objects[job_id]["metadata"]["annotations"][api.ANNOTATION_RESEND]
+    bridge.clock.now += 1
+    assert bridge.client.post(f"/jobs/{job_id}/resend", headers=bridge.bearer()).status_code == 202
+    assert bridge.repository.objects[job_id]["metadata"]["annotations"][api.ANNOTATION_RESEND] != value1
+
+
+def test_resend_right_after_an_email_is_429_with_retry_after(bridge: Bridge) -> None:
+    job_id = new_job(bridge, status=_sent(bridge, 60))
+    response = bridge.client.post(f"/jobs/{job_id}/resend", headers=bridge.bearer())
+    assert response.status_code == 429 and response.headers["retry-after"] == "240"
+    assert api.ANNOTATION_RESEND not in bridge.repository.objects[job_id]["metadata"]["annotations"]
+
+
+def test_resend_of_a_video_not_sent_is_409(bridge: Bridge) -> None:
+    job_id = new_job(bridge, status=RUNNING)
+    response = bridge.client.post(f"/jobs/{job_id}/resend", headers=bridge.bearer())
+    assert response.status_code == 409 and response.json()["phase"] == "Running"
+    assert bridge.client.post("/jobs/welcome-x-1/resend", headers=bridge.bearer()).status_code == 404

@@ -120,10 +120,10 @@ class JobList(BaseModel):
 
 
 class JobAction(BaseModel):
-    """Answer to DELETE /jobs/{job_id} and POST /jobs/{job_id}/retry."""
+    """Answer to DELETE /jobs/{job_id}, POST /jobs/{job_id}/retry and POST /jobs/{job_id}/resend."""
 
     job_id: str
-    status: Literal["deleting", "retrying"]
+    status: Literal["deleting", "retrying", "resending"]
     status_url: str
 
 

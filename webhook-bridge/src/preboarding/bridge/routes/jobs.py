@@ -1,7 +1,9 @@
-"""Jobs (one per OnboardingVideo): status, list, delete, retry."""
+"""Jobs (one per OnboardingVideo): status, list, delete, retry, resend the email."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import secrets
 from typing import Annotated
 from urllib.parse import urlencode
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from preboarding import api
+from preboarding.api.delivery import MIN_EMAIL_INTERVAL
 from preboarding.bridge.deps import CallerDep, LinksDep, RepositoryDep, StateDep, rate_limit, read_access
 from preboarding.bridge.errors import ApiError
 from preboarding.bridge.job_status import build_job_status, build_job_summary, status_of
@@ -99,3 +102,48 @@ async def retry_job(
         raise _not_found()
     answer = JobAction(job_id=job_id, status="retrying", status_url=links.status(job_id))
     return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+
+
+@router.post(
+    "/{job_id}/resend",
+    status_code=202,
+    response_model=JobAction,
+    summary="Send the new hire the welcome email again, with a fresh link (\"I lost the mail\")",
+    description=(
+        "Sets the preboarding.dev/resend annotation to a new value; the operator sends the email again and "
+        "counts it in status.delivery.sends. 409 unless the video is Succeeded with email delivery on; 429 with "
+        "Retry-After within MIN_EMAIL_INTERVAL (5 minutes) of the last email."
+    ),
+    responses=error_responses(401, 404, 409, 429, 502, 503),
+)
+async def resend_job(
+    job_id: str, caller: CallerDep, state: StateDep, repository: RepositoryDep, links: LinksDep
+) -> JSONResponse:
+    resource = await repository.get(job_id)
+    if resource is None:
+        raise _not_found()
+    phase = status_of(resource).phase
+    if phase != "Succeeded" or not ((resource.get("spec") or {}).get("delivery") or {}).get("sendEmail", True):
+        raise ApiError(409, "not_sent", "only a finished video with email delivery on can be sent again; "
+                       f"this one is {phase}", phase=phase)
+    wait = resend_wait(((resource.get("status") or {}).get("delivery") or {}).get("sentAt"),
+                       dt.datetime.fromtimestamp(state.deps.clock(), dt.UTC))
+    if wait > 0:
+        raise ApiError(429, "too_soon", f"the last email went out less than {MIN_EMAIL_INTERVAL.seconds // 60} "
+                       f"minutes ago; retry after {wait} s", headers={"Retry-After": str(wait)})
+    token = f"{int(state.deps.clock())}-{secrets.token_hex(4)}"
+    if await repository.set_annotation(job_id, api.ANNOTATION_RESEND, token) is None:
+        raise _not_found()
+    answer = JobAction(job_id=job_id, status="resending", status_url=links.status(job_id))
+    return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+
+
+def resend_wait(sent_at: object, now: dt.datetime) -> int:
+    """Seconds until another email may go out (0: now), from ``status.delivery.sentAt``."""
+    try:
+        last = dt.datetime.fromisoformat(str(sent_at).replace("Z", "+00:00")) if sent_at else None
+    except ValueError:
+        last = None
+    if last is None:
+        return 0
+    return max(0, math.ceil((last + MIN_EMAIL_INTERVAL - now).total_seconds()))
