@@ -31,6 +31,8 @@ LABEL_EMPLOYEE_ID = f"{GROUP}/employee-id"
 ANNOTATION_RETRY = f"{GROUP}/retry"
 # A new value sends the welcome email again with a fresh link (at most one email per MIN_EMAIL_INTERVAL).
 ANNOTATION_RESEND = f"{GROUP}/resend"
+# On a failure mail's Job (instead of the stage label): what failed, a stage name or "delivery".
+LABEL_ALERT = f"{GROUP}/alert"
 ANNOTATION_WEBHOOK_ID = f"{GROUP}/webhook-id"
 # The last few delivery ids applied (newest first): an older delivery redelivered late is still a duplicate.
 ANNOTATION_RECENT_WEBHOOK_IDS = f"{GROUP}/recent-webhook-ids"
@@ -57,6 +59,7 @@ __all__ = [
     "FINALIZER",
     "GROUP",
     "KIND",
+    "LABEL_ALERT",
     "LABEL_EMPLOYEE_ID",
     "LABEL_STAGE",
     "LABEL_VIDEO",

@@ -45,8 +45,8 @@ def stage_inputs_hashes(spec: OnboardingVideoSpec) -> dict[Stage, str]:
     return hashes
 
 
-# When the email goes out is not what it says: moving the send time must not send a second one.
-_SCHEDULING = ("sendAt", "daysBeforeStart")
+# When the email goes out, and whom a failure is told, is not what it says: changing them sends no second one.
+_SCHEDULING = ("sendAt", "daysBeforeStart", "hrContact")
 
 
 def _what_is_sent(delivery: dict[str, Any] | None) -> dict[str, Any] | None:

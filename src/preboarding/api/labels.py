@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from preboarding.api import LABEL_EMPLOYEE_ID, LABEL_STAGE, LABEL_VIDEO
+from preboarding.api import LABEL_ALERT, LABEL_EMPLOYEE_ID, LABEL_STAGE, LABEL_VIDEO
 from preboarding.api.stages import Stage
 
 PART_OF = "preboarding"
@@ -41,6 +41,12 @@ def standard_labels(component: str, managed_by: str) -> dict[str, str]:
 def stage_job_labels(video: str, stage: Stage) -> dict[str, str]:
     """Labels on a stage Job and its pods: the standard set plus the video and the stage."""
     return {**standard_labels("renderer", OPERATOR), LABEL_VIDEO: label_value(video), LABEL_STAGE: stage.value}
+
+
+def alert_job_labels(video: str, about: str) -> dict[str, str]:
+    """Labels on a failure mail's Job: the standard set, the video, and what failed (no stage label, so the
+    operator's stage indexes and Job slots never count it)."""
+    return {**standard_labels("renderer", OPERATOR), LABEL_VIDEO: label_value(video), LABEL_ALERT: about}
 
 
 def video_labels(employee_id: str) -> dict[str, str]:

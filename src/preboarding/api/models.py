@@ -146,6 +146,11 @@ class Delivery(ApiModel):
         "09:00 UTC by default); unset: the operator's default (PREBOARDING_DAYS_BEFORE_START, 7). If the start "
         "date is closer than that, the email goes when the video is ready.",
     )
+    hr_contact: EmailStr | None = Field(
+        default=None,
+        description="Who at HR is told, besides the operator's administrator (PREBOARDING_ADMIN_EMAIL), when a "
+        "stage fails for good or the email bounces or is dropped (the bridge copies the profile's hrContact).",
+    )
     link_valid_days: LinkValidDays = Field(
         default=DEFAULT_LINK_VALID_DAYS,
         description="The emailed watch link works until this many days after the start date (1-365).",
@@ -298,6 +303,11 @@ class OnboardingVideoStatus(ApiModel):
     observed_retry: str | None = Field(
         default=None,
         description="Last value of the preboarding.dev/retry annotation the operator acted on.",
+    )
+    alerted: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, max_length=20,
+        description="Failures the administrator and HR contact were mailed about (one mail per failure, not "
+        "per retry), newest last.",
     )
     observed_resend: str | None = Field(
         default=None,

@@ -21,6 +21,7 @@ from preboarding.api.layout import INPUT_KEY, VIDEO_KEY, record_key
 from preboarding.api.models import OnboardingVideoSpec
 from preboarding.api.records import StageRecord
 from preboarding.api.stages import EXIT_PERMANENT, Stage
+from preboarding.renderer.alert import run_alert
 from preboarding.renderer.errors import PermanentFailure, RetryableFailure
 from preboarding.renderer.mail import Email, SendGridSender, SmtpSender, build_welcome_email
 from preboarding.renderer.settings import RendererSettings
@@ -245,7 +246,7 @@ def test_a_resend_run_emails_again_once(sendgrid_server: SendGridServer, tmp_pat
     assert len(sendgrid_server.messages) == 2
 
 
-def test_the_admin_is_told_when_the_new_hire_cannot_be_emailed(
+def test_the_admin_is_told_once_when_the_new_hire_cannot_be_emailed(
     sendgrid_server: SendGridServer, tmp_path: Path
 ) -> None:
     sendgrid_server.fail_next(400, message="The to address is on the bounce suppression list.")
@@ -254,32 +255,31 @@ def test_the_admin_is_told_when_the_new_hire_cannot_be_emailed(
 
     with pytest.raises(PermanentFailure) as failure:
         run_stage(Stage.NOTIFY, work)
-
     assert failure.value.reason == "MailRejected"
-    first, second = sendgrid_server.requests
-    assert first.json["personalizations"][0]["to"][0]["email"] == "priya.raman@example.com"
-    assert second.json["personalizations"][0]["to"][0]["email"] == ADMIN
+    assert len(sendgrid_server.requests) == 1  # the stage itself tells nobody: the operator's alert Job does
+    record = notify_record(work)
+    assert (record["state"], record["reason"], record["exitCode"]) == ("Failed", "MailRejected", EXIT_PERMANENT)
+
+    # What the operator's `preboarding alert` Job then does, once for this failure.
+    run_alert(work, video="welcome-priya", about="notify", reason=f"permanent failure: {failure.value}",
+              fix='kubectl annotate ov welcome-priya -n hr preboarding.dev/retry="$(date +%s)" --overwrite')
     [admin] = sendgrid_server.messages  # only the administrator's message was accepted
     assert admin.to == [ADMIN]
     assert admin.from_email == "onboarding@northwind.example"
-    assert admin.subject == "Preboarding: could not email Priya Raman"
+    assert admin.subject == "Preboarding: the notify stage failed for Priya Raman"
     assert admin.text is not None and admin.html is not None
-    assert link in admin.text
-    assert html.escape(link) in admin.html
-    assert "bounce suppression list" in admin.text
-    assert "priya.raman@example.com" in admin.text
-    record = notify_record(work)
-    assert record["state"] == "Failed"
-    assert record["reason"] == "MailRejected"
-    assert record["exitCode"] == EXIT_PERMANENT
+    assert "bounce suppression list" in admin.text and "priya.raman@example.com" in admin.text
+    assert "preboarding.dev/retry" in admin.text and html.escape("$(date +%s)") in admin.html
+    assert link not in admin.text  # no watch page configured here: nothing to pass on but the fix
 
 
-def test_no_admin_email_means_no_fallback(sendgrid_server: SendGridServer, tmp_path: Path) -> None:
+def test_no_admin_email_means_nobody_is_mailed(sendgrid_server: SendGridServer, tmp_path: Path) -> None:
     sendgrid_server.fail_next(400)
     work = composed_video(tmp_path, new_hire(), sendgrid_settings(sendgrid_server, admin_email=None))
 
     with pytest.raises(PermanentFailure):
         run_stage(Stage.NOTIFY, work)
+    assert run_alert(work, video="welcome-priya", about="notify", reason="r", fix="f") == []
 
     assert len(sendgrid_server.requests) == 1
     assert sendgrid_server.messages == []

@@ -90,3 +90,13 @@ def test_one_name_per_person_and_source() -> None:
     other = SourceContext(**{**CTX.__dict__, "name": "bamboohr"})
     assert a == b != hire_manifest(HIRE, other, "hr", None)["metadata"]["name"]
     assert a.startswith("welcome-4455-")
+
+
+@pytest.mark.parametrize(("contact", "mailed"), [("people@northwind.example", "people@northwind.example"),
+                                                 ("Ask Maria in People Ops", None), (None, None)])
+def test_the_profiles_hr_contact_is_told_of_failures_when_it_is_an_address(contact: str | None,
+                                                                          mailed: str | None) -> None:
+    profile = PROFILE.model_copy(update={"hr_contact": contact})
+    ctx = SourceContext(name="greenhouse", vendor=Vendor.GREENHOUSE, email="personal", profile_name="northwind",
+                        profile_generation=2, profile=profile)
+    assert hire_spec(HIRE, ctx, "evt-1").delivery.hr_contact == mailed

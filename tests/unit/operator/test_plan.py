@@ -408,3 +408,35 @@ def test_a_failed_notify_marks_the_delivery_failed() -> None:
                         free_slots=10, retry_token=None, now=NOW)
     assert failed.status.phase == "Failed" and failed.status.delivery is not None
     assert failed.status.delivery.state == "Failed"
+
+
+# -- failure mail: once per failure ----------------------------------------------------------------------------
+
+
+def test_a_terminal_failure_is_alerted_once_with_the_retry_command() -> None:
+    spec, status, jobs = _spec(), OnboardingVideoStatus(), []
+    for _ in range(3):
+        plan = plan_video(VIDEO, spec, status, jobs, free_slots=10, retry_token=None, now=NOW, alerts=True)
+        status = plan.status
+        jobs += [_job(c, "Failed" if c.stage is Stage.AUDIO else "Succeeded", permanent=c.stage is Stage.AUDIO,
+                      message="no such voice") for c in plan.create]
+    failed = plan_video(VIDEO, spec, status, jobs, free_slots=10, retry_token=None, now=NOW, alerts=True)
+    alerts = [*plan.alerts, *failed.alerts]
+    assert [(a.about, a.reason) for a in alerts] == [("audio", "permanent failure: no such voice")]
+    assert alerts[0].fix == f'kubectl annotate ov {VIDEO.name} -n hr preboarding.dev/retry="$(date +%s)" --overwrite'
+    # Seen again (a resync, a restart): no second mail.
+    again = plan_video(VIDEO, spec, failed.status, jobs, free_slots=10, retry_token=None, now=NOW, alerts=True)
+    assert again.alerts == [] and len(again.status.alerted) == 1
+
+
+def test_a_bounce_is_alerted_once_per_email_and_not_without_alerts() -> None:
+    from preboarding.api.models import DeliveryStatus
+
+    status, jobs = _run_to_completion(_spec())
+    bounced = status.model_copy(update={"delivery": DeliveryStatus(state="Bounced", sends=1)})
+    plan = plan_video(VIDEO, _spec(), bounced, jobs, free_slots=10, retry_token=None, now=NOW, alerts=True)
+    [alert] = plan.alerts
+    assert (alert.about, alert.key) == ("delivery", "delivery.Bounced.1") and "preboarding.dev/resend" in alert.fix
+    assert plan_video(VIDEO, _spec(), plan.status, jobs, free_slots=10, retry_token=None, now=NOW,
+                      alerts=True).alerts == []
+    assert plan_video(VIDEO, _spec(), bounced, jobs, free_slots=10, retry_token=None, now=NOW).alerts == []

@@ -7,7 +7,7 @@ from email.policy import default
 from pathlib import Path
 
 from preboarding.api.models import OnboardingVideoSpec
-from preboarding.renderer.mail import OutboxSender, build_admin_email, build_welcome_email, to_mime
+from preboarding.renderer.mail import OutboxSender, build_welcome_email, to_mime
 from preboarding.renderer.palette import contrast_ratio, derive_palette
 
 LINK = "https://media.example.com/bucket/ns/v/uid/video.mp4?X-Amz-Signature=abc&X-Amz-Expires=604800"
@@ -59,9 +59,3 @@ def test_mime_is_multipart_alternative(spec: OnboardingVideoSpec, tmp_path: Path
     assert plain is not None and LINK in plain.get_content()
     assert html is not None and "Watch your welcome video" in html.get_content()
     assert bytes(to_mime(email))  # serializable with non-ASCII names too
-
-
-def test_admin_email_carries_the_problem_and_the_link(spec: OnboardingVideoSpec) -> None:
-    email = build_admin_email(spec, "it@example.com", "hr@example.com", "the mail server refused the address", LINK)
-    assert email.to == "it@example.com"
-    assert "E-10442" in email.text and "refused" in email.text and LINK in email.text

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from preboarding import api
-from preboarding.api.labels import stage_job_labels
+from preboarding.api.labels import alert_job_labels, stage_job_labels
 from preboarding.api.stages import EXIT_INVALID_INPUT, EXIT_PERMANENT, Stage
 from preboarding.operator.settings import OperatorSettings
 
@@ -16,6 +16,7 @@ CONTAINER = "renderer"
 GOOGLE_CREDENTIALS_DIR = "/var/run/secrets/google"
 ANNOTATION_INPUTS_HASH = f"{api.GROUP}/inputs-hash"
 ANNOTATION_RUN = f"{api.GROUP}/run"
+ANNOTATION_ALERT_KEY = f"{api.GROUP}/alert-key"
 
 JobState = Literal["Active", "Succeeded", "Failed"]
 
@@ -45,7 +46,35 @@ def build_stage_job(
     settings: OperatorSettings,
 ) -> dict[str, Any]:
     """The Job that runs ``preboarding stage <stage>`` for one video (the owner is set by the caller)."""
-    labels = stage_job_labels(video, stage)
+    return _renderer_job(
+        name=job_name(video, uid, stage, inputs_hash, run), namespace=namespace, uid=uid,
+        labels=stage_job_labels(video, stage),
+        annotations={ANNOTATION_INPUTS_HASH: inputs_hash, ANNOTATION_RUN: str(run)},
+        args=["stage", stage.value, "--video", f"{namespace}/{video}", "--uid", uid, "--run", str(run)],
+        settings=settings)
+
+
+def alert_job_name(video: str, uid: str, key: str) -> str:
+    """Deterministic per failure (``Alert.key``): a restarted operator re-creating it gets 409, no second mail."""
+    digest = hashlib.sha256(f"{uid}/alert/{key}".encode()).hexdigest()[:8]
+    suffix = f"-alert-{digest}"
+    return f"{video[: 63 - len(suffix)].rstrip('-')}{suffix}"
+
+
+def build_alert_job(*, namespace: str, video: str, uid: str, key: str, about: str, reason: str, fix: str,
+                    settings: OperatorSettings) -> dict[str, Any]:
+    """The Job that runs ``preboarding alert``: mails the administrator and HR contact about one failure."""
+    return _renderer_job(
+        name=alert_job_name(video, uid, key), namespace=namespace, uid=uid, labels=alert_job_labels(video, about),
+        annotations={ANNOTATION_ALERT_KEY: key},
+        args=["alert", "--video", f"{namespace}/{video}", "--uid", uid, "--about", about,
+              "--reason", reason[:2000], "--fix", fix],
+        settings=settings)
+
+
+def _renderer_job(*, name: str, namespace: str, uid: str, labels: dict[str, str], annotations: dict[str, str],
+                  args: list[str], settings: OperatorSettings) -> dict[str, Any]:
+    """A Job running the renderer image with ``args``: the settings, hardening and failure policy all share."""
     env = [
         {"name": "PREBOARDING_VIDEO_UID", "value": uid},
         {"name": "TMPDIR", "value": "/scratch"},
@@ -85,7 +114,7 @@ def build_stage_job(
                 "name": CONTAINER,
                 "image": settings.renderer_image,
                 "imagePullPolicy": settings.image_pull_policy,
-                "args": ["stage", stage.value, "--video", f"{namespace}/{video}", "--uid", uid, "--run", str(run)],
+                "args": args,
                 "env": env,
                 "envFrom": env_from,
                 "resources": {
@@ -110,10 +139,10 @@ def build_stage_job(
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
-            "name": job_name(video, uid, stage, inputs_hash, run),
+            "name": name,
             "namespace": namespace,
             "labels": labels,
-            "annotations": {ANNOTATION_INPUTS_HASH: inputs_hash, ANNOTATION_RUN: str(run)},
+            "annotations": annotations,
         },
         "spec": {
             # Retryable failures (exit 75, crashes, evictions) retry with the Job controller's

@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from preboarding import api
 from preboarding.api import delivery as deliveries
 from preboarding.api.inputs import stage_inputs_hashes
 from preboarding.api.layout import VIDEO_KEY, video_prefix
@@ -109,12 +110,23 @@ class StageEvent:
         return f"Stage {stage} waits for a Job slot"
 
 
+@dataclass(frozen=True)
+class Alert:
+    """A failure the administrator and HR contact are mailed about, once (``key`` is kept in status.alerted)."""
+
+    key: str  # "<stage>.<inputs hash>.<run>" or "delivery.<state>.<sends>": one per failure, not per retry
+    about: str  # the stage's name, or "delivery"
+    reason: str
+    fix: str  # the exact command that retries (or resends)
+
+
 @dataclass
 class Plan:
     status: OnboardingVideoStatus
     create: list[CreateJob] = field(default_factory=list)
     events: list[StageEvent] = field(default_factory=list)
     wake_at: dt.datetime | None = None  # the email is held until then: reconcile again at that time
+    alerts: list[Alert] = field(default_factory=list)
 
 
 def plan_video(
@@ -129,6 +141,7 @@ def plan_video(
     send_at: dt.datetime | None = None,
     resend_token: str | None = None,
     min_email_interval: dt.timedelta = deliveries.MIN_EMAIL_INTERVAL,
+    alerts: bool = False,
 ) -> Plan:
     """Decide the next status and the Jobs to create for one video.
 
@@ -136,6 +149,7 @@ def plan_video(
     is ``Scheduled`` and ``Plan.wake_at`` says when to look again. None or a time past: send when ready.
     ``resend_token``: the resend annotation; a new value sends the email again (a new notify run). No
     email goes out sooner than ``min_email_interval`` after the last one: it is held until then.
+    ``alerts``: mail each terminal failure (a stage Failed, the email Bounced or Dropped) once.
     """
     hashes = stage_inputs_hashes(spec)
     planned = planned_stages(spec)
@@ -216,7 +230,30 @@ def plan_video(
     plan.events = stage_events(old, records, failures, plan.wake_at)
     if Stage.NOTIFY in planned:
         new_status.delivery = _delivery(status.delivery, records[Stage.NOTIFY], old.get(Stage.NOTIFY), plan.wake_at)
+    if alerts:
+        plan.alerts = [a for a in failure_alerts(video, new_status) if a.key not in status.alerted]
+        new_status.alerted = [*status.alerted, *(a.key for a in plan.alerts)][-ALERTS_KEPT:]
     return plan
+
+
+ALERTS_KEPT = 20
+
+
+def failure_alerts(video: VideoRef, status: OnboardingVideoStatus) -> list[Alert]:
+    """Every terminal failure in ``status``, each with the command that mends it."""
+    target = f"ov {video.name} -n {video.namespace}"
+    found = [Alert(key=f"{r.name.value}.{r.inputs_hash}.{r.run}", about=r.name.value,
+                   reason=r.message or f"{r.name.value} failed",
+                   fix=f'kubectl annotate {target} {retry_hint().split("=")[0]}="$(date +%s)" --overwrite')
+             for r in status.stages if r.state == "Failed"]
+    delivery = status.delivery
+    if delivery is not None and delivery.state in ("Bounced", "Dropped"):
+        found.append(Alert(
+            key=f"delivery.{delivery.state}.{delivery.sends}", about="delivery",
+            reason=f"the welcome email {'bounced' if delivery.state == 'Bounced' else 'was dropped'}"
+                   " (SendGrid's event; check the new hire's address in the HR system)",
+            fix=f'kubectl annotate {target} {api.ANNOTATION_RESEND}="$(date +%s)" --overwrite'))
+    return found
 
 
 def _delivery(current: DeliveryStatus | None, notify: StageStatus, before: StageStatus | None,
@@ -287,8 +324,6 @@ def _summarize(video: VideoRef, spec: OnboardingVideoSpec, st: OnboardingVideoSt
 
 
 def retry_hint() -> str:
-    from preboarding import api
-
     return f"{api.ANNOTATION_RETRY}=<new value>"
 
 

@@ -21,7 +21,7 @@ from preboarding.api.models import DeliveryStatus, OnboardingVideoSpec, Onboardi
 from preboarding.api.records import StageRecord
 from preboarding.api.stages import Stage
 from preboarding.operator import metrics
-from preboarding.operator.jobs import JobObservation, build_stage_job
+from preboarding.operator.jobs import JobObservation, build_alert_job, build_stage_job
 from preboarding.operator.kube import ClusterApi
 from preboarding.operator.plan import EventKind, StageEvent, VideoRef, plan_video
 from preboarding.operator.settings import OperatorSettings
@@ -83,7 +83,8 @@ class Reconciler:
                 plan = plan_video(video, spec, status, list(jobs(namespace, name)), free_slots=max(0, free),
                                   retry_token=retry, now=dt.datetime.now(dt.UTC).replace(microsecond=0),
                                   send_at=due, resend_token=resend,
-                                  min_email_interval=dt.timedelta(seconds=self.settings.min_email_interval_seconds))
+                                  min_email_interval=dt.timedelta(seconds=self.settings.min_email_interval_seconds),
+                                  alerts=self.settings.failure_alerts or spec.delivery.hr_contact is not None)
                 if plan.create:
                     await asyncio.to_thread(self._write_input, video, body)
                     if namespace not in self._service_accounts:
@@ -102,6 +103,13 @@ class Reconciler:
                             metrics.RETRIES.labels(stage=action.stage.value).inc()
                     logger.info("stage %s: Job %s %s", action.stage.value, action.name,
                                 "created" if created else "already existed; adopted")
+                for alert in plan.alerts:  # no slot needed: a mail, not a render
+                    manifest = build_alert_job(namespace=namespace, video=name, uid=video.uid, key=alert.key,
+                                               about=alert.about, reason=alert.reason, fix=alert.fix,
+                                               settings=self.settings)
+                    self.kube.adopt(manifest, body)
+                    await self.kube.create_job(namespace, manifest)
+                    logger.info("failure of %s: alert Job %s", alert.about, manifest["metadata"]["name"])
             # Status goes through the API here, not kopf's ``patch``: four handlers reconcile a video (its own
             # events, its Jobs' events, the resync timer, wake-ups after a Job finishes), serialized by this
             # video's lock, each recomputing the plan from the observed Jobs. For Job events and wake-ups

@@ -63,6 +63,12 @@ class OperatorSettings(BaseSettings):
         "daysBeforeStart; empty or \"none\": send as soon as the video is ready.",
     )
     send_time_utc: dt.time = Field(default=dt.time(9, 0), description="Time of day (UTC) a held email is sent.")
+    failure_alerts: bool = Field(
+        default=False,
+        description="Mail each terminal failure (a stage Failed, the email Bounced or Dropped) once, through a "
+        "`preboarding alert` Job, to the renderer's PREBOARDING_ADMIN_EMAIL; videos whose spec.delivery names "
+        "an hrContact are alerted even when this is off. The chart turns it on with renderer.mail.adminEmail.",
+    )
     min_email_interval_seconds: int = Field(
         default=int(MIN_EMAIL_INTERVAL.total_seconds()), ge=0, le=86400,
         description="No new email to a new hire sooner than this after the last one (a resend, a re-render).",

@@ -22,6 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     stage.add_argument("--run", type=int, default=1, help="the operator's run of the stage (a retry or resend: 2+)")
     stage.set_defaults(handler=_stage)
 
+    alert = subparsers.add_parser("alert", help="mail the administrator and HR contact about a failure (Job entry)")
+    alert.add_argument("--video", required=True, metavar="NAMESPACE/NAME", help="the OnboardingVideo")
+    alert.add_argument("--uid", help="its metadata.uid (default: $PREBOARDING_VIDEO_UID)")
+    alert.add_argument("--about", required=True, help='what failed: a stage name or "delivery"')
+    alert.add_argument("--reason", required=True, help="why, as the video's status says")
+    alert.add_argument("--fix", required=True, help="the command that retries or resends")
+    alert.set_defaults(handler=_alert)
+
     render = subparsers.add_parser("render", help="render a video from an HR payload locally, no cluster needed")
     render.add_argument("payload", type=Path, help="the new-hire JSON (as HR sends it) or an OnboardingVideo")
     render.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: %(default)s)")
@@ -84,6 +92,37 @@ def _stage(args: argparse.Namespace) -> int:
         return _fail(f"{args.name}: StoreUnavailable: {exc}", EXIT_RETRYABLE)
     print(json.dumps({"stage": args.name, "state": run.record.state, "provider": run.record.provider,
                       "durationSeconds": run.record.duration_seconds, "skipped": run.skipped}))
+    return 0
+
+
+def _alert(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from preboarding.api.layout import video_prefix
+    from preboarding.renderer.alert import run_alert
+    from preboarding.renderer.errors import StageError
+    from preboarding.renderer.stages import VideoWork, load_spec
+    from preboarding.storage import S3Store, StoreSettings, StoreUnavailable
+
+    settings = _settings()
+    _setup(settings.log_format, settings.log_level)
+    namespace, _, name = args.video.partition("/")
+    uid = args.uid or settings.video_uid
+    if not namespace or not name or not uid:
+        return _fail("--video NAMESPACE/NAME and --uid (or PREBOARDING_VIDEO_UID) are needed", EXIT_INVALID_INPUT)
+    if settings.video_uid is None:
+        settings = settings.model_copy(update={"video_uid": uid})
+    prefix = video_prefix(namespace, name, uid)
+    try:
+        store = S3Store(StoreSettings())
+        with tempfile.TemporaryDirectory(prefix="preboarding-alert-") as tmp:
+            work = VideoWork(store, prefix, load_spec(store, prefix), settings, Path(tmp))
+            sent = run_alert(work, video=name, about=args.about, reason=args.reason, fix=args.fix)
+    except StageError as exc:
+        return _fail(f"alert: {exc.reason}: {exc}", exc.exit_code)
+    except StoreUnavailable as exc:
+        return _fail(f"alert: StoreUnavailable: {exc}", EXIT_RETRYABLE)
+    print(json.dumps({"alert": args.about, "sent": len(sent)}))
     return 0
 
 

@@ -74,15 +74,6 @@ def build_welcome_email(spec: OnboardingVideoSpec, link: str, expires_at: dt.dat
                  video_uid=video_uid)
 
 
-def build_admin_email(spec: OnboardingVideoSpec, admin: str, sender: str, problem: str, link: str) -> Email:
-    """Tells an administrator that the new hire could not be emailed, with the link to pass on."""
-    e = spec.employee
-    text = (f"The welcome video for {e.name} <{e.email}> (employee {e.id}) is ready, but the email to them "
-            f"could not be sent: {problem}\n\nPlease pass on this link:\n{link}\n")
-    return Email(sender=sender, to=admin, subject=f"Preboarding: could not email {e.name}", text=text,
-                 html=f"<pre>{html.escape(text)}</pre>")
-
-
 def to_mime(email: Email) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = email.sender

@@ -242,16 +242,9 @@ def run_notify(work: VideoWork) -> Outcome:
                      if work.store.exists(work.key(THUMBNAIL_KEY)) else None)
     sender = work.sender or mail.make_sender(settings)
     email = mail.build_welcome_email(spec, link, expires_at, settings.mail_from, thumbnail, settings.video_uid)
-    try:
-        message_id = sender.send(email)
-    except PermanentFailure as exc:
-        if settings.admin_email:
-            try:
-                sender.send(mail.build_admin_email(spec, settings.admin_email, settings.mail_from, str(exc), link))
-                log.warning("told the administrator that the new hire could not be emailed")
-            except StageError as admin_exc:
-                log.error("could not tell the administrator either: %s", admin_exc)
-        raise
+    # A permanent failure fails the Job; the operator then runs `preboarding alert`, which mails the
+    # administrator (and HR contact) once, with this link to pass on.
+    message_id = sender.send(email)
     usage = {"messageId": message_id, "linkExpiresAt": expires_at.isoformat(timespec="seconds"),
              "link": "watch" if watch is not None else "presigned"}
     return Outcome(sender.provider, [], usage)

@@ -8,6 +8,7 @@ only the stages whose inputs changed run again).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from preboarding.api.models import (
     DEFAULT_LANGUAGE,
     Company,
+    Delivery,
     Employee,
     OnboardingVideoSpec,
     VideoProfile,
@@ -112,13 +114,28 @@ def hire_spec(hire: NewHire, ctx: SourceContext, delivery_id: str | None) -> Onb
             company=company_for(profile),
             script=profile.defaults.script.model_copy(deep=True),
             voices=profile.defaults.voices.model_copy(deep=True),
-            delivery=profile.defaults.delivery.model_copy(deep=True),
+            delivery=_delivery(profile),
             source=VideoSource(name=ctx.name, vendor=ctx.vendor.value, delivery_id=delivery_id,
                                external_ids=dict(hire.external_ids)) if ctx.name else None,
             profile=VideoProfile(name=ctx.profile_name, generation=ctx.profile_generation),
         )
     except ValidationError as exc:  # e.g. more external ids than a video records
         raise InvalidPayload(problems_from(exc)) from None
+
+
+def _delivery(profile: OnboardingProfileSpec) -> Delivery:
+    """The profile's delivery defaults; its hrContact, when it is an address, is told of failures too."""
+    delivery = profile.defaults.delivery.model_copy(deep=True)
+    contact = (profile.hr_contact or "").strip()
+    if delivery.hr_contact is None and _ADDRESS.match(contact):
+        try:
+            return Delivery.model_validate({**delivery.model_dump(by_alias=True), "hrContact": contact})
+        except ValidationError:
+            return delivery  # "people@" with no valid domain: shown on the page, not mailed
+    return delivery
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 def payload_hire(payload: NewHirePayload) -> NewHire:
