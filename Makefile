@@ -41,7 +41,7 @@ demo: system-deps venv ## render examples/new-hire.json into out/demo with the o
 
 test: system-deps node-deps browser-deps venv binaries lint ## install everything the tests need, then run the whole suite
 	PREBOARDING_REQUIRE_BROWSER=1 $(VENV)/bin/pytest --ignore=tests/e2e
-	PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
+	PREBOARDING_REQUIRE_BROWSER=1 PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
 
 test-unit: venv ## the fast inner loop: pure tests only
 	$(VENV)/bin/pytest -m unit -q
@@ -82,8 +82,8 @@ $(STAMP): pyproject.toml testenv/pyproject.toml
 system-deps: ## Debian packages: ffmpeg, flite, fonts (apt-get, only when something is missing)
 	$(call apt-install,$(APT_PACKAGES))
 
-e2e: system-deps node-deps venv binaries ## the chart on a real node: images (cached), node ground, helm install, one new hire end to end
-	PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
+e2e: system-deps node-deps browser-deps venv binaries ## the chart on a real node: images (cached), node ground, helm install, one new hire end to end
+	PREBOARDING_REQUIRE_BROWSER=1 PREBOARDING_E2E=1 $(VENV)/bin/pytest tests/e2e -s
 
 browser-deps: axe-core ## the browser tests' Debian chromium and fonts (no browser download) and axe-core
 	$(call apt-install,$(BROWSER_APT_PACKAGES))

@@ -9,8 +9,9 @@ import pytest
 
 from preboarding.testenv.ground import Ground, GroundInfo
 
-# Local servers speaking the OpenAI, Google Text-to-Speech and SendGrid wire protocols.
-pytest_plugins = ["tests.protocol_servers.fixtures"]
+# Local servers speaking the OpenAI, Google Text-to-Speech and SendGrid wire protocols; Debian's chromium
+# driven by Playwright, axe-core and screenshots for the browser tests.
+pytest_plugins = ["tests.protocol_servers.fixtures", "tests.browser.fixtures"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 # The Makefile's AXE_CORE_VERSION (test_harness.py checks that the two agree); `make axe-core` caches it.
 AXE_CORE_VERSION = "4.14.1"

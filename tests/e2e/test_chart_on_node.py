@@ -17,9 +17,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from standardwebhooks import Webhook
@@ -29,7 +30,11 @@ from preboarding.bridge.vendors.signers import SIGNERS
 from preboarding.storage import S3Store, StoreSettings
 from preboarding.testenv.binaries import repo_root
 from preboarding.testenv.ground import GroundInfo
+from tests.browser.harness import describe_violations, off_loopback
 from tests.integration.renderer.media import assert_playable_video
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 from .conftest import RELEASE, Phases, Release
 
@@ -73,9 +78,41 @@ def _email_with(ground: GroundInfo, needle: str) -> tuple[Message, str] | None:
 
 
 @pytest.mark.timeout(3600)
+def _watch_in_chromium(browser: Browser, link: str, duration: float, axe: Callable[[Page], list[dict[str, Any]]],
+                       screenshot: Callable[[Page, str], Path]) -> None:
+    """The emailed link as the new hire opens it on a phone: Debian's chromium plays the rendered video."""
+    requests: list[str] = []
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                              device_scale_factor=2, service_workers="block")
+    ctx.on("request", lambda request: requests.append(request.url))
+    try:
+        page = ctx.new_page()
+        response = page.goto(link, wait_until="load")
+        assert response is not None and response.status == 200
+        page.wait_for_function("() => document.querySelector('video').readyState >= 2", timeout=60_000)
+        played = page.evaluate("() => document.querySelector('video').duration")
+        assert abs(played - duration) < 0.3, (played, duration)
+        page.wait_for_function("() => { const t = document.querySelector('video').textTracks[0];"
+                               " return t && t.mode === 'showing' && t.cues && t.cues.length > 0; }",
+                               timeout=30_000)
+        page.evaluate("() => { const v = document.querySelector('video'); v.currentTime = v.duration * 0.8; }")
+        page.wait_for_function("() => { const v = document.querySelector('video');"
+                               " return !v.seeking && Math.abs(v.currentTime - v.duration * 0.8) < 0.5; }",
+                               timeout=30_000)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{overflow}px of horizontal scroll on a phone"
+        violations = axe(page)
+        assert violations == [], describe_violations(violations)
+        screenshot(page, "e2e-watch-phone")
+    finally:
+        ctx.close()
+    assert requests and not off_loopback(requests), off_loopback(requests)
+
+
 def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
         release: Release, node_ground: GroundInfo, phases: Phases, image_archives: list[Path],
-        tmp_path: Path) -> None:
+        tmp_path: Path, browser: Browser, axe: Callable[[Page], list[dict[str, Any]]],
+        screenshot: Callable[[Page, str], Path]) -> None:
     ground = node_ground
     # The operator and the bridge run as pods from our images, on the node, next to nothing else.
     pods = release.kubectl("get", "pods", "-o", "wide")
@@ -170,7 +207,11 @@ def test_new_hire_gets_a_playable_video_from_the_chart_on_a_real_node(
     prefix = status_doc["storagePrefix"]
     captions = tmp_path / "captions.vtt"
     store.get_file(prefix + "captions.vtt", captions)
-    assert_playable_video(video, captions, json.loads(store.get_bytes(prefix + "audio/timeline.json")))
+    timeline = json.loads(store.get_bytes(prefix + "audio/timeline.json"))
+    assert_playable_video(video, captions, timeline)
+    _watch_in_chromium(browser, link.group(1), timeline["duration"], axe, screenshot)
+    delivery = json.loads(release.kubectl("get", "ov", job_id, "-o", "json"))["status"]["delivery"]
+    assert (delivery["views"], delivery["state"]) == (2, "Opened"), delivery
 
     # 4. HR deletes the job: the operator's finalizer removes the new hire's stored data, then the video goes.
     # (Before `helm uninstall`: uninstalling first removes the operator, and the video would keep its

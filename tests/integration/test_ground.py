@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import mailbox
+import re
 import smtplib
 import subprocess
 import time
@@ -93,6 +94,7 @@ def test_kubectl_get_ov_prints_the_columns(ground: GroundInfo, kube_api, namespa
     status = {"status": {
         "phase": "Running", "stage": "audio", "progress": "1/5",
         "videoKey": f"{namespace}/{name}/uid/video.mp4",
+        "delivery": {"state": "Scheduled", "scheduledAt": "2030-01-04T09:00:00Z"},
         "conditions": [{"type": "Succeeded", "status": "Unknown", "reason": "StageRunning",
                         "message": "Rendering audio", "lastTransitionTime": now, "observedGeneration": 1}],
     }}
@@ -105,8 +107,9 @@ def test_kubectl_get_ov_prints_the_columns(ground: GroundInfo, kube_api, namespa
 
     wide = _kubectl(ground, "get", "onboardingvideos", "-n", namespace, "-o", "wide")
     assert wide.splitlines()[0].split() == ["NAME", "EMPLOYEE", "PHASE", "STAGE", "PROGRESS", "AGE", "MESSAGE",
-                                            "VIDEO"]
+                                            "DELIVERY", "SEND-AT", "VIDEO"]
     assert "Rendering audio" in wide and f"{namespace}/{name}/uid/video.mp4" in wide
+    assert re.search(r"\bScheduled\s+\S+\s+" + re.escape(f"{namespace}/{name}/uid/video.mp4"), wide), wide
     # The category works too.
     assert name in _kubectl(ground, "get", "preboarding", "-n", namespace)
 

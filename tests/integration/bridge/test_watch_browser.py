@@ -2,61 +2,38 @@
 
 On the ground: the bridge process, the real apiserver and MinIO, a real H.264 MP4 with WebVTT captions.
 The page must play the video (readyState >= 2, the right duration), show caption cues, seek to 80%, make
-no request that leaves 127.0.0.1, and fit a phone without horizontal scrolling. Screenshots of desktop
-and phone go to the test's output folder (``PREBOARDING_TEST_OUTPUT``, else pytest's tmp_path).
+no request that leaves 127.0.0.1, fit a phone without horizontal scrolling, and pass axe-core's WCAG 2 A
+and AA rules. The browser, axe and screenshots are tests/browser's fixtures. Screenshots of desktop and
+phone go to the test's output folder (``PREBOARDING_TEST_OUTPUT``, else pytest's tmp_path).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from preboarding.api.watch import WatchKeys, mint
 from preboarding.storage import S3Store
+from tests.browser.harness import describe_violations, off_loopback
 
 from .conftest import unique_id
 from .harness import BridgeProcess, example_payload
 from .test_bridge import post, read_video, set_status
 from .test_watch import KEYS, small_mp4
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# What this machine's closed network needs (env README): no background traffic, no sandbox as root.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
 CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:01.000\nHello Zoë\n\n00:01.000 --> 00:02.000\nWelcome aboard\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("PREBOARDING_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"no chromium at {CHROMIUM}: `make browser-deps` installs Debian's")
-        pytest.skip("Debian's chromium is not installed (`make browser-deps`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def output_dir(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("PREBOARDING_TEST_OUTPUT", tmp_path)) / "watch-page"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -87,19 +64,22 @@ def watch_link(bridge_factory: Any, bridge_kubeconfig: Path, kube_api: Any, name
         store.delete_prefix(prefix)
 
 
-def open_page(browser: Any, url: str, **context: Any) -> tuple[Any, Any, list[str]]:
-    ctx = browser.new_context(**context)
+def open_page(browser: Browser, url: str, requests: list[str], **context: Any) -> tuple[BrowserContext, Page]:
+    """The page in a fresh context of the shared chromium, every request (and websocket) recorded."""
+    ctx = browser.new_context(service_workers="block", **context)
+    ctx.on("request", lambda request: requests.append(request.url))
     page = ctx.new_page()
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
+    page.on("websocket", lambda ws: requests.append(ws.url))
     response = page.goto(url, wait_until="load")
     assert response is not None and response.status == 200
-    return ctx, page, requests
+    return ctx, page
 
 
-def test_the_watch_page_plays_captions_and_seeks_in_chromium(browser: Any, watch_link: str,
-                                                              output_dir: Path) -> None:
-    ctx, page, requests = open_page(browser, watch_link, viewport={"width": 1280, "height": 900})
+def test_the_watch_page_plays_captions_seeks_and_passes_axe_in_chromium(
+        browser: Browser, watch_link: str, axe: Callable[[Page], list[dict[str, Any]]],
+        screenshot: Callable[[Page, str], Path]) -> None:
+    requests: list[str] = []
+    ctx, page = open_page(browser, watch_link, requests, viewport={"width": 1280, "height": 900})
     try:
         page.wait_for_function("() => document.querySelector('video').readyState >= 2", timeout=30_000)
         duration = page.evaluate("() => document.querySelector('video').duration")
@@ -116,15 +96,21 @@ def test_the_watch_page_plays_captions_and_seeks_in_chromium(browser: Any, watch
         assert page.locator("h1").inner_text() == "Welcome, Zoë!"
         assert "Hello Zoë, welcome aboard!" in page.locator(".transcript").inner_text()
         assert page.locator("main").count() == 1 and page.evaluate("() => document.documentElement.lang") == "en"
-        page.screenshot(path=str(output_dir / "watch-desktop.png"), full_page=True)
+        # axe-core (WCAG 2 A and AA rules), injected over DevTools: the page's CSP allows no script at all.
+        violations = axe(page)
+        assert violations == [], describe_violations(violations)
+        screenshot(page, "watch-desktop")
     finally:
         ctx.close()
-    assert requests and all(urlsplit(u).hostname == "127.0.0.1" for u in requests), requests
+    assert requests and not off_loopback(requests), off_loopback(requests)
 
 
-def test_the_watch_page_fits_a_phone(browser: Any, watch_link: str, output_dir: Path) -> None:
-    ctx, page, requests = open_page(browser, watch_link, viewport={"width": 390, "height": 844},
-                                    device_scale_factor=2, is_mobile=True, has_touch=True)
+def test_the_watch_page_fits_a_phone_and_passes_axe(browser: Browser, watch_link: str,
+                                                    axe: Callable[[Page], list[dict[str, Any]]],
+                                                    screenshot: Callable[[Page, str], Path]) -> None:
+    requests: list[str] = []
+    ctx, page = open_page(browser, watch_link, requests, viewport={"width": 390, "height": 844},
+                          device_scale_factor=2, is_mobile=True, has_touch=True)
     try:
         page.wait_for_function("() => document.querySelector('video').readyState >= 1", timeout=30_000)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -135,7 +121,9 @@ def test_the_watch_page_fits_a_phone(browser: Any, watch_link: str, output_dir: 
         # (The page itself may not fetch: its CSP has no connect-src, so the check asks from outside.)
         poster = ctx.request.get(page.evaluate("() => document.querySelector('video').poster"))
         assert poster.status == 200 and poster.headers["content-type"] == "image/jpeg"
-        page.screenshot(path=str(output_dir / "watch-phone.png"), full_page=True)
+        violations = axe(page)
+        assert violations == [], describe_violations(violations)
+        screenshot(page, "watch-phone")
     finally:
         ctx.close()
-    assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests), requests
+    assert not off_loopback(requests), off_loopback(requests)
