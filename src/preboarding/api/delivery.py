@@ -60,6 +60,14 @@ def advance(current: str | None, new: DeliveryState) -> DeliveryState:
     return new if _RANK[new] > _RANK[kept] or (_RANK[new] == _RANK[kept] == 3) else kept
 
 
+def parse_iso(value: object) -> dt.datetime | None:
+    """A time as status writes it (``iso``, or any RFC 3339 with an offset); None if absent or unreadable."""
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
 def iso(at: dt.datetime) -> str:
     """RFC 3339 in UTC with a ``Z``, to the second: how status and messages show a time."""
     return at.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -18,6 +18,7 @@ import kopf
 
 from preboarding import api
 from preboarding.api import labels
+from preboarding.api.delivery import parse_iso
 from preboarding.api.layout import video_prefix
 from preboarding.operator.jobs import JobObservation, observe_job
 from preboarding.operator.kube import KubeApi
@@ -207,11 +208,7 @@ async def scheduled_email(namespace: str | None, name: str, body: kopf.Body, sto
 
 
 def _scheduled_at(body: kopf.Body) -> dt.datetime | None:
-    raw = ((body.get("status") or {}).get("delivery") or {}).get("scheduledAt")
-    try:
-        return dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
-    except ValueError:
-        return None
+    return parse_iso(((body.get("status") or {}).get("delivery") or {}).get("scheduledAt"))
 
 
 @kopf.on.delete(*OV)

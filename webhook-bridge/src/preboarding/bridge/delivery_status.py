@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from preboarding.api.delivery import advance, iso
+from preboarding.api.delivery import advance, iso, parse_iso
 from preboarding.bridge.mail_events import MailEvent, fold
 from preboarding.bridge.repository import Conflict, NotFound, VideoRepository
 
@@ -37,17 +37,10 @@ def with_mail_events(delivery: dict[str, Any], events: Iterable[MailEvent]) -> d
     if last_at is None:
         return delivery
     out = dict(delivery, state=state)
-    previous = _parse(out.get("lastEventAt"))
+    previous = parse_iso(out.get("lastEventAt"))
     if previous is None or last_at > previous:
         out["lastEventAt"] = iso(last_at)
     return out
-
-
-def _parse(value: Any) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
 
 
 async def update_delivery(repository: VideoRepository, video: dict[str, Any], change: Change) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from preboarding import api
-from preboarding.api.delivery import MIN_EMAIL_INTERVAL
+from preboarding.api.delivery import MIN_EMAIL_INTERVAL, parse_iso
 from preboarding.bridge.deps import CallerDep, LinksDep, RepositoryDep, StateDep, rate_limit, read_access
 from preboarding.bridge.errors import ApiError
 from preboarding.bridge.job_status import build_job_status, build_job_summary, status_of
@@ -96,12 +96,7 @@ async def retry_job(
     phase = status_of(resource).phase
     if phase != "Failed":
         raise ApiError(409, "not_failed", f"only a failed job can be retried; this one is {phase}", phase=phase)
-    # A new value each time: the operator acts on a change of the annotation.
-    token = f"{int(state.deps.clock())}-{secrets.token_hex(4)}"
-    if await repository.set_annotation(job_id, api.ANNOTATION_RETRY, token) is None:
-        raise _not_found()
-    answer = JobAction(job_id=job_id, status="retrying", status_url=links.status(job_id))
-    return JSONResponse(answer.model_dump(mode="json"), status_code=202)
+    return await _annotate(job_id, api.ANNOTATION_RETRY, "retrying", state, repository, links)
 
 
 @router.post(
@@ -131,19 +126,22 @@ async def resend_job(
     if wait > 0:
         raise ApiError(429, "too_soon", f"the last email went out less than {MIN_EMAIL_INTERVAL.seconds // 60} "
                        f"minutes ago; retry after {wait} s", headers={"Retry-After": str(wait)})
+    return await _annotate(job_id, api.ANNOTATION_RESEND, "resending", state, repository, links)
+
+
+async def _annotate(job_id: str, annotation: str, status: Literal["retrying", "resending"], state: StateDep,
+                    repository: RepositoryDep, links: LinksDep) -> JSONResponse:
+    """Set ``annotation`` to a new value (the operator acts on a change of it) and answer 202."""
     token = f"{int(state.deps.clock())}-{secrets.token_hex(4)}"
-    if await repository.set_annotation(job_id, api.ANNOTATION_RESEND, token) is None:
+    if await repository.set_annotation(job_id, annotation, token) is None:
         raise _not_found()
-    answer = JobAction(job_id=job_id, status="resending", status_url=links.status(job_id))
+    answer = JobAction(job_id=job_id, status=status, status_url=links.status(job_id))
     return JSONResponse(answer.model_dump(mode="json"), status_code=202)
 
 
 def resend_wait(sent_at: object, now: dt.datetime) -> int:
     """Seconds until another email may go out (0: now), from ``status.delivery.sentAt``."""
-    try:
-        last = dt.datetime.fromisoformat(str(sent_at).replace("Z", "+00:00")) if sent_at else None
-    except ValueError:
-        last = None
+    last = parse_iso(sent_at)
     if last is None:
         return 0
     return max(0, math.ceil((last + MIN_EMAIL_INTERVAL - now).total_seconds()))
